@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the two-state page cache lock.
+ *
+ * Waits that could hang are bounded: a waiter that does not wake, or a
+ * stress thread that does not finish, fails its case with a message and
+ * leaks the memory the stuck thread still uses rather than hanging the run.
+ */
+
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
+#include <linux/completion.h>
+#include <linux/debug_locks.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/pagecache_lock.h>
+#include <linux/random.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#define PCL_WAKE_TIMEOUT	(5 * HZ)
+#define PCL_STRESS_TIMEOUT	(60 * HZ)
+
+static struct pagecache_lock *pcl_alloc(struct kunit *test)
+{
+	struct pagecache_lock *lock;
+
+	lock = kunit_kzalloc(test, sizeof(*lock), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lock);
+	pagecache_lock_init(lock);
+	return lock;
+}
+
+static bool pcl_tryget(struct pagecache_lock *lock, long state)
+{
+	return state > 0 ? pagecache_add_tryget(lock) :
+			   pagecache_block_tryget(lock);
+}
+
+static void pcl_get(struct pagecache_lock *lock, long state)
+{
+	if (state > 0)
+		pagecache_add_get(lock);
+	else
+		pagecache_block_get(lock);
+}
+
+static int pcl_get_killable(struct pagecache_lock *lock, long state)
+{
+	return state > 0 ? pagecache_add_get_killable(lock) :
+			   pagecache_block_get_killable(lock);
+}
+
+static void pcl_put(struct pagecache_lock *lock, long state)
+{
+	if (state > 0)
+		pagecache_add_put(lock);
+	else
+		pagecache_block_put(lock);
+}
+
+static const char *pcl_name(long state)
+{
+	return state > 0 ? "add" : "block";
+}
+
+static void pagecache_lock_starts_free_in_both_states(struct kunit *test)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+	KUNIT_ASSERT_TRUE(test, pagecache_add_tryget(lock));
+	pagecache_add_put(lock);
+	KUNIT_ASSERT_TRUE(test, pagecache_block_tryget(lock));
+	pagecache_block_put(lock);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+}
+
+static void pagecache_lock_shares_a_state_with_itself(struct kunit *test,
+						      long state)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+
+	pcl_get(lock, state);
+	KUNIT_EXPECT_TRUE_MSG(test, pcl_tryget(lock, state),
+			      "second %s holder refused", pcl_name(state));
+	pcl_get(lock, state);
+	pcl_put(lock, state);
+	pcl_put(lock, state);
+	KUNIT_EXPECT_FALSE(test, pcl_tryget(lock, -state));
+	pcl_put(lock, state);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+}
+
+static void pagecache_add_is_shared_with_add(struct kunit *test)
+{
+	pagecache_lock_shares_a_state_with_itself(test, PAGECACHE_LOCK_ADD);
+}
+
+static void pagecache_block_is_shared_with_block(struct kunit *test)
+{
+	pagecache_lock_shares_a_state_with_itself(test, PAGECACHE_LOCK_BLOCK);
+}
+
+static void pagecache_lock_state_excludes_the_other(struct kunit *test,
+						    long held)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+
+	KUNIT_ASSERT_TRUE(test, pcl_tryget(lock, held));
+	KUNIT_EXPECT_FALSE_MSG(test, pcl_tryget(lock, -held),
+			       "%s taken while %s held", pcl_name(-held),
+			       pcl_name(held));
+	pcl_put(lock, held);
+	KUNIT_EXPECT_TRUE(test, pcl_tryget(lock, -held));
+	pcl_put(lock, -held);
+}
+
+static void pagecache_add_excludes_block(struct kunit *test)
+{
+	pagecache_lock_state_excludes_the_other(test, PAGECACHE_LOCK_ADD);
+}
+
+static void pagecache_block_excludes_add(struct kunit *test)
+{
+	pagecache_lock_state_excludes_the_other(test, PAGECACHE_LOCK_BLOCK);
+}
+
+/* A kthread that waits for one state of a lock, then holds it until told. */
+struct pcl_waiter {
+	struct pagecache_lock	lock;
+	long			state;
+	bool			killable;
+	int			ret;
+	struct task_struct	*task;
+	struct completion	acquired;
+	struct completion	release;
+	struct completion	done;
+};
+
+static int pcl_waiter_fn(void *data)
+{
+	struct pcl_waiter *w = data;
+
+	if (w->killable) {
+		allow_signal(SIGKILL);
+		w->ret = pcl_get_killable(&w->lock, w->state);
+	} else {
+		pcl_get(&w->lock, w->state);
+	}
+	complete(&w->acquired);
+	if (!w->ret) {
+		wait_for_completion(&w->release);
+		pcl_put(&w->lock, w->state);
+	}
+	complete(&w->done);
+	return 0;
+}
+
+/*
+ * Start a waiter for @state on a lock held for the other state by the test,
+ * and wait until it sleeps in the lock.  Allocated with kzalloc(): if the
+ * waiter never finishes, the case fails and the memory is leaked on purpose.
+ */
+static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
+					   bool killable, int holders)
+{
+	struct pcl_waiter *w;
+	int i;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	pagecache_lock_init(&w->lock);
+	w->state = state;
+	w->killable = killable;
+	init_completion(&w->acquired);
+	init_completion(&w->release);
+	init_completion(&w->done);
+	for (i = 0; i < holders; i++)
+		pcl_get(&w->lock, -state);
+
+	w->task = kthread_run(pcl_waiter_fn, w, "pcl_waiter");
+	if (IS_ERR(w->task)) {
+		for (i = 0; i < holders; i++)
+			pcl_put(&w->lock, -state);
+		kfree(w);
+		KUNIT_FAIL_AND_ABORT(test, "cannot start waiter thread");
+	}
+	get_task_struct(w->task);
+
+	for (i = 0; i < 1000 && task_is_running(w->task); i++)
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_FALSE_MSG(test, task_is_running(w->task),
+			       "%s waiter never went to sleep", pcl_name(state));
+	return w;
+}
+
+/* Let the waiter go and free it, if it finishes in time. */
+static void pcl_finish_waiter(struct kunit *test, struct pcl_waiter *w)
+{
+	complete(&w->release);
+	if (!wait_for_completion_timeout(&w->done, PCL_WAKE_TIMEOUT)) {
+		KUNIT_FAIL(test, "waiter thread did not finish");
+		return;
+	}
+	put_task_struct(w->task);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&w->lock.v), 0);
+	kfree(w);
+}
+
+static void pagecache_lock_waiter_wakes_when_last_holder_leaves(struct kunit *test,
+								long state)
+{
+	struct pcl_waiter *w = pcl_start_waiter(test, state, false, 2);
+
+	pcl_put(&w->lock, -state);
+	msleep(20);
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&w->acquired),
+			       "%s taken while one %s holder remained",
+			       pcl_name(state), pcl_name(-state));
+
+	pcl_put(&w->lock, -state);
+	KUNIT_EXPECT_NE_MSG(test,
+			    wait_for_completion_timeout(&w->acquired,
+							PCL_WAKE_TIMEOUT), 0,
+			    "%s waiter not woken within 5 s of the last %s put",
+			    pcl_name(state), pcl_name(-state));
+	pcl_finish_waiter(test, w);
+}
+
+static void pagecache_block_waiter_wakes_when_last_add_holder_leaves(struct kunit *test)
+{
+	pagecache_lock_waiter_wakes_when_last_holder_leaves(test,
+							    PAGECACHE_LOCK_BLOCK);
+}
+
+static void pagecache_add_waiter_wakes_when_last_block_holder_leaves(struct kunit *test)
+{
+	pagecache_lock_waiter_wakes_when_last_holder_leaves(test,
+							    PAGECACHE_LOCK_ADD);
+}
+
+static void pagecache_lock_killed_waiter_returns_eintr(struct kunit *test,
+						       long state)
+{
+	struct pcl_waiter *w = pcl_start_waiter(test, state, true, 1);
+
+	send_sig(SIGKILL, w->task, 1);
+	if (!wait_for_completion_timeout(&w->acquired, PCL_WAKE_TIMEOUT)) {
+		KUNIT_FAIL(test, "killed %s waiter still asleep after 5 s",
+			   pcl_name(state));
+		pcl_put(&w->lock, -state);
+		pcl_finish_waiter(test, w);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, w->ret, -EINTR);
+
+	/* The holder still holds, and the killed waiter holds nothing. */
+	KUNIT_EXPECT_FALSE(test, pcl_tryget(&w->lock, state));
+	KUNIT_EXPECT_TRUE(test, pcl_tryget(&w->lock, -state));
+	pcl_put(&w->lock, -state);
+	pcl_put(&w->lock, -state);
+	KUNIT_EXPECT_TRUE(test, pcl_tryget(&w->lock, state));
+	pcl_put(&w->lock, state);
+	pcl_finish_waiter(test, w);
+}
+
+static void pagecache_block_get_killable_returns_eintr_on_fatal_signal(struct kunit *test)
+{
+	pagecache_lock_killed_waiter_returns_eintr(test, PAGECACHE_LOCK_BLOCK);
+}
+
+static void pagecache_add_get_killable_returns_eintr_on_fatal_signal(struct kunit *test)
+{
+	pagecache_lock_killed_waiter_returns_eintr(test, PAGECACHE_LOCK_ADD);
+}
+
+static void pagecache_lock_guards_release_on_scope_exit(struct kunit *test)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+
+	scoped_guard(pagecache_add, lock)
+		KUNIT_EXPECT_FALSE(test, pagecache_block_tryget(lock));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+
+	scoped_guard(pagecache_block_killable, lock)
+		KUNIT_EXPECT_FALSE(test, pagecache_add_tryget(lock));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+
+	scoped_guard(pagecache_block_try, lock) {
+		bool ran = false;
+
+		scoped_guard(pagecache_add_try, lock)
+			ran = true;
+		KUNIT_EXPECT_FALSE_MSG(test, ran,
+				       "add try-guard entered under block");
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+}
+
+struct pcl_bad_put {
+	struct pagecache_lock	*lock;
+	long			state;
+	int			count;
+};
+
+static void pcl_record_bad_put(struct pagecache_lock *lock, long i, long v)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct pcl_bad_put *seen = test->priv;
+
+	seen->lock = lock;
+	seen->state = i;
+	seen->count++;
+}
+
+static void pagecache_lock_unbalanced_put_is_reported_and_ignored(struct kunit *test)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+	struct pcl_bad_put seen = {};
+
+	test->priv = &seen;
+	kunit_activate_static_stub(test, __pagecache_lock_bad_put,
+				   pcl_record_bad_put);
+
+	pagecache_add_put(lock);
+	KUNIT_EXPECT_EQ(test, seen.count, 1);
+	KUNIT_EXPECT_PTR_EQ(test, seen.lock, lock);
+	KUNIT_EXPECT_EQ(test, seen.state, PAGECACHE_LOCK_ADD);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+
+	KUNIT_EXPECT_TRUE(test, pagecache_block_tryget(lock));
+	pagecache_block_put(lock);
+	KUNIT_EXPECT_TRUE(test, pagecache_add_tryget(lock));
+	pagecache_add_put(lock);
+	KUNIT_EXPECT_EQ(test, seen.count, 1);
+}
+
+static void pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored(struct kunit *test)
+{
+	struct pagecache_lock *lock = pcl_alloc(test);
+	struct pcl_bad_put seen = {};
+
+	test->priv = &seen;
+	kunit_activate_static_stub(test, __pagecache_lock_bad_put,
+				   pcl_record_bad_put);
+
+	pagecache_add_get(lock);
+	pagecache_block_put(lock);
+	KUNIT_EXPECT_EQ(test, seen.count, 1);
+	KUNIT_EXPECT_EQ(test, seen.state, PAGECACHE_LOCK_BLOCK);
+	KUNIT_EXPECT_FALSE_MSG(test, pagecache_block_tryget(lock),
+			       "the wrong put released the add holder");
+	pagecache_add_put(lock);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
+	KUNIT_EXPECT_EQ(test, seen.count, 1);
+}
+
+/*
+ * Stress: threads take random states in random ways and check, while they
+ * hold the lock, that nobody holds the other state.  The same checker runs
+ * against a deliberately broken lock to show that it catches a violation.
+ */
+struct pcl_stress_ops {
+	bool (*get)(struct pagecache_lock *lock, long state, unsigned int how);
+	void (*put)(struct pagecache_lock *lock, long state);
+};
+
+struct pcl_stress {
+	struct pagecache_lock		lock;
+	const struct pcl_stress_ops	*ops;
+	unsigned int			iterations;
+	atomic_t			inside[2];
+	atomic_t			violations;
+	atomic_t			acquired;
+	atomic_t			running;
+	struct completion		done;
+};
+
+static bool pcl_stress_get(struct pagecache_lock *lock, long state,
+			   unsigned int how)
+{
+	switch (how) {
+	case 0:
+		return pcl_tryget(lock, state);
+	case 1:
+		return pcl_get_killable(lock, state) == 0;
+	default:
+		pcl_get(lock, state);
+		return true;
+	}
+}
+
+static const struct pcl_stress_ops pcl_real_ops = {
+	.get = pcl_stress_get,
+	.put = pcl_put,
+};
+
+/* A lock whose get ignores the other state: what the checker must catch. */
+static bool pcl_broken_get(struct pagecache_lock *lock, long state,
+			   unsigned int how)
+{
+	atomic_long_add(state, &lock->v);
+	return true;
+}
+
+static void pcl_broken_put(struct pagecache_lock *lock, long state)
+{
+	atomic_long_sub(state, &lock->v);
+}
+
+static const struct pcl_stress_ops pcl_broken_ops = {
+	.get = pcl_broken_get,
+	.put = pcl_broken_put,
+};
+
+static void pcl_stress_check(struct pcl_stress *s, int other)
+{
+	if (atomic_read(&s->inside[other]))
+		atomic_inc(&s->violations);
+}
+
+static int pcl_stress_fn(void *data)
+{
+	struct pcl_stress *s = data;
+	unsigned int n;
+
+	allow_signal(SIGKILL);
+	for (n = 0; n < s->iterations && !atomic_read(&s->violations); n++) {
+		long state = get_random_u32_below(2) ? PAGECACHE_LOCK_ADD :
+						       PAGECACHE_LOCK_BLOCK;
+		int mine = state > 0 ? 0 : 1;
+
+		if (!s->ops->get(&s->lock, state, get_random_u32_below(3)))
+			continue;
+
+		atomic_inc(&s->inside[mine]);
+		/* Order our entry before reading the other state's count. */
+		smp_mb__after_atomic();
+		pcl_stress_check(s, !mine);
+		if (n % 8 == 0)
+			usleep_range(5, 20);
+		else
+			cpu_relax();
+		pcl_stress_check(s, !mine);
+		atomic_dec(&s->inside[mine]);
+		atomic_inc(&s->acquired);
+
+		s->ops->put(&s->lock, state);
+	}
+	if (atomic_dec_and_test(&s->running))
+		complete(&s->done);
+	return 0;
+}
+
+/* Returns the number of violations seen, or -1 if the threads hung. */
+static int pcl_run_stress(struct kunit *test, const struct pcl_stress_ops *ops,
+			  unsigned int threads, unsigned int iterations)
+{
+	struct pcl_stress *s;
+	unsigned int i;
+	int violations;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	pagecache_lock_init(&s->lock);
+	s->ops = ops;
+	s->iterations = iterations;
+	atomic_set(&s->running, threads + 1);
+	init_completion(&s->done);
+
+	for (i = 0; i < threads; i++) {
+		struct task_struct *t;
+
+		t = kthread_run(pcl_stress_fn, s, "pcl_stress/%u", i);
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start stress thread %u", i);
+			atomic_dec(&s->running);
+		}
+	}
+	if (!atomic_dec_and_test(&s->running) &&
+	    !wait_for_completion_timeout(&s->done, PCL_STRESS_TIMEOUT)) {
+		KUNIT_FAIL(test, "stress threads still running after %d s: lock wedged",
+			   PCL_STRESS_TIMEOUT / HZ);
+		return -1;
+	}
+
+	violations = atomic_read(&s->violations);
+	kunit_info(test, "%u threads, %d acquisitions, %d exclusion violations\n",
+		   threads, atomic_read(&s->acquired), violations);
+	kfree(s);
+	return violations;
+}
+
+static void pagecache_lock_stress_never_lets_both_states_in(struct kunit *test)
+{
+	int violations = pcl_run_stress(test, &pcl_real_ops, 4, 4000);
+
+	KUNIT_EXPECT_EQ_MSG(test, violations, 0,
+			    "add and block were held at the same time");
+}
+
+static void pagecache_lock_stress_checker_catches_a_broken_lock(struct kunit *test)
+{
+	int violations = pcl_run_stress(test, &pcl_broken_ops, 4, 4000);
+
+	KUNIT_EXPECT_GT_MSG(test, violations, 0,
+			    "the checker missed a lock that excludes nothing");
+}
+
+static struct kunit_case pagecache_lock_test_cases[] = {
+	KUNIT_CASE(pagecache_lock_starts_free_in_both_states),
+	KUNIT_CASE(pagecache_add_is_shared_with_add),
+	KUNIT_CASE(pagecache_block_is_shared_with_block),
+	KUNIT_CASE(pagecache_add_excludes_block),
+	KUNIT_CASE(pagecache_block_excludes_add),
+	KUNIT_CASE(pagecache_block_waiter_wakes_when_last_add_holder_leaves),
+	KUNIT_CASE(pagecache_add_waiter_wakes_when_last_block_holder_leaves),
+	KUNIT_CASE(pagecache_block_get_killable_returns_eintr_on_fatal_signal),
+	KUNIT_CASE(pagecache_add_get_killable_returns_eintr_on_fatal_signal),
+	KUNIT_CASE(pagecache_lock_guards_release_on_scope_exit),
+	KUNIT_CASE(pagecache_lock_unbalanced_put_is_reported_and_ignored),
+	KUNIT_CASE(pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored),
+	KUNIT_CASE_SLOW(pagecache_lock_stress_never_lets_both_states_in),
+	KUNIT_CASE_SLOW(pagecache_lock_stress_checker_catches_a_broken_lock),
+	{}
+};
+
+static struct kunit_suite pagecache_lock_test_suite = {
+	.name = "pagecache_lock",
+	.test_cases = pagecache_lock_test_cases,
+};
+
+/*
+ * Lockdep: each case needs lockdep on when it starts.  The last case makes
+ * lockdep report and switch itself off, which it observes through
+ * debug_locks; it is in a suite of its own so that a run that boots once per
+ * suite keeps lockdep for everything else.
+ */
+static void pcl_require_lockdep(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
+		kunit_skip(test, "needs CONFIG_PROVE_LOCKING");
+	if (!debug_locks)
+		kunit_skip(test, "lockdep was switched off by an earlier report");
+}
+
+struct pcl_pair {
+	struct pagecache_lock a;
+	struct pagecache_lock b;
+};
+
+static struct pcl_pair *pcl_pair_alloc(struct kunit *test)
+{
+	struct pcl_pair *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	pagecache_lock_init(&p->a);
+	pagecache_lock_init(&p->b);
+	return p;
+}
+
+/* Hold @outer for block and take @inner for add, as a DIO fault would. */
+static void pcl_block_then_add(struct pagecache_lock *outer,
+			       struct pagecache_lock *inner)
+{
+	pagecache_block_get(outer);
+	pagecache_add_get(inner);
+	pagecache_add_put(inner);
+	pagecache_block_put(outer);
+}
+
+static void pagecache_lock_consistent_order_is_not_reported(struct kunit *test)
+{
+	struct pcl_pair *p;
+
+	pcl_require_lockdep(test);
+	p = pcl_pair_alloc(test);
+	pcl_block_then_add(&p->a, &p->b);
+	pcl_block_then_add(&p->a, &p->b);
+	KUNIT_EXPECT_TRUE(test, debug_locks);
+}
+
+static void pagecache_lock_recursive_add_is_not_reported(struct kunit *test)
+{
+	struct pcl_pair *p;
+
+	pcl_require_lockdep(test);
+	p = pcl_pair_alloc(test);
+	pagecache_add_get(&p->a);
+	pagecache_add_get(&p->a);
+	pagecache_add_get(&p->b);
+	pagecache_add_put(&p->b);
+	pagecache_add_put(&p->a);
+	pagecache_add_put(&p->a);
+
+	pagecache_add_get(&p->b);
+	pagecache_add_get(&p->a);
+	pagecache_add_put(&p->a);
+	pagecache_add_put(&p->b);
+	KUNIT_EXPECT_TRUE(test, debug_locks);
+}
+
+static void pagecache_lock_ab_ba_order_is_reported_by_lockdep(struct kunit *test)
+{
+	struct pcl_pair *p;
+
+	pcl_require_lockdep(test);
+	p = pcl_pair_alloc(test);
+	kunit_info(test, "expected report: possible circular locking dependency\n");
+	pcl_block_then_add(&p->a, &p->b);
+	pcl_block_then_add(&p->b, &p->a);
+	KUNIT_EXPECT_FALSE_MSG(test, debug_locks,
+			       "lockdep did not report block(A)->add(B) vs block(B)->add(A)");
+}
+
+static struct kunit_case pagecache_lock_lockdep_test_cases[] = {
+	KUNIT_CASE(pagecache_lock_consistent_order_is_not_reported),
+	KUNIT_CASE(pagecache_lock_recursive_add_is_not_reported),
+	KUNIT_CASE(pagecache_lock_ab_ba_order_is_reported_by_lockdep),
+	{}
+};
+
+static struct kunit_suite pagecache_lock_lockdep_test_suite = {
+	.name = "pagecache_lock_lockdep",
+	.test_cases = pagecache_lock_lockdep_test_cases,
+};
+
+kunit_test_suites(&pagecache_lock_test_suite,
+		  &pagecache_lock_lockdep_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the two-state page cache lock");
+MODULE_LICENSE("GPL");
