@@ -1,0 +1,52 @@
+# pagecache-lock: every target calls tools/pcl (see README.md).
+#
+#   make run [SUITE=glob] [ARGS="kunit.py args"] [KERNEL_TREE=dir]
+#            [JUNIT=file.xml] [JSON=file]
+#   make test [JUNIT=file.xml]
+
+PCL := python3 tools/pcl
+
+SUITE ?=
+ARGS ?=
+KERNEL_TREE ?=
+JUNIT ?=
+JSON ?=
+
+tree_opt  = $(if $(KERNEL_TREE),--kernel-tree '$(KERNEL_TREE)')
+run_opts  = $(tree_opt) $(if $(SUITE),--suite '$(SUITE)') \
+	    $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)')
+
+.PHONY: run run-smp run-debug test unittest tree queue-prepare queue-export \
+	clean distclean
+
+run:
+	$(PCL) run --layer uml $(run_opts) -- $(ARGS)
+
+run-smp:
+	$(PCL) run --layer smp $(run_opts) -- $(ARGS)
+
+run-debug:
+	$(PCL) run --layer debug $(run_opts) -- $(ARGS)
+
+# Tool tests, the KUnit layers (UML, debug configs, QEMU SMP) and, when
+# tests/e2e/run exists, the end-to-end layer; one closing count.
+test:
+	$(PCL) test $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)')
+
+unittest:
+	$(PCL) unittest
+
+tree:
+	$(PCL) tree $(tree_opt)
+
+queue-prepare:
+	$(PCL) queue prepare $(KERNEL_TREE)
+
+queue-export:
+	$(PCL) queue export $(KERNEL_TREE)
+
+clean:
+	$(PCL) clean
+
+distclean:
+	$(PCL) clean --all

@@ -1,0 +1,84 @@
+"""Tiny git repositories and patch series for the tool tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools'))
+
+ENV = {'GIT_AUTHOR_NAME': 'Test Author', 'GIT_AUTHOR_EMAIL': 'a@example.org',
+       'GIT_COMMITTER_NAME': 'Test Committer',
+       'GIT_COMMITTER_EMAIL': 'c@example.org',
+       'GIT_AUTHOR_DATE': '1700000000 +0000',
+       'GIT_COMMITTER_DATE': '1700000000 +0000',
+       'GIT_CONFIG_GLOBAL': '/dev/null', 'GIT_CONFIG_NOSYSTEM': '1'}
+os.environ.update(ENV)
+
+DATA = Path(__file__).resolve().parent / 'data'
+
+
+def sh(cwd: Path, *args: str) -> str:
+    return subprocess.run(args, cwd=cwd, check=True, text=True,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT).stdout
+
+
+def make_kernel_like_repo(path: Path) -> Path:
+    """A repo with a fake kunit.py, a Makefile and a C file, tagged base."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / 'tools/testing/kunit').mkdir(parents=True)
+    (path / 'tools/testing/kunit/kunit.py').write_text('# fake\n')
+    (path / 'Makefile').write_text('VERSION = 6\n')
+    (path / 'mm').mkdir()
+    (path / 'mm/filemap.c').write_text(''.join(f'line {i}\n'
+                                               for i in range(20)))
+    sh(path, 'git', 'init', '-q', '-b', 'main')
+    sh(path, 'git', 'config', 'user.name', 'Test Committer')
+    sh(path, 'git', 'config', 'user.email', 'c@example.org')
+    sh(path, 'git', 'add', '-A')
+    sh(path, 'git', 'commit', '-q', '-m', 'base')
+    return path
+
+
+def commit_change(repo: Path, rel: str, text: str, subject: str,
+                  body: str = '') -> None:
+    target = repo / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    sh(repo, 'git', 'add', rel)
+    msg = subject + ('\n\n' + body if body else '')
+    sh(repo, 'git', 'commit', '-q', '-m', msg)
+
+
+def make_series(tmp: Path, n: int = 2) -> tuple[Path, Path]:
+    """A source repo with n commits and patches/ made from them by
+    git format-patch. Returns (source repo, patches dir)."""
+    src = make_kernel_like_repo(tmp / 'src')
+    base = sh(src, 'git', 'rev-parse', 'HEAD').strip()
+    for i in range(1, n + 1):
+        lines = (src / 'mm/filemap.c').read_text().splitlines(True)
+        lines[i * 3] = f'changed by patch {i}\n'
+        commit_change(src, 'mm/filemap.c', ''.join(lines),
+                      f'mm: change {i}', f'Why change {i}.')
+    commit_change(src, 'mm/pagecache_lock_kunit.c', '/* suite v1 */\n',
+                  'mm: add the KUnit suite', 'Tests.')
+    patches = tmp / 'patches'
+    sh(src, 'git', 'format-patch', '-q', '-o', str(patches), '--zero-commit',
+       '--no-signature', f'{base}..HEAD')
+    names = sorted(p.name for p in patches.glob('0*.patch'))
+    (patches / 'series').write_text(''.join(n + '\n' for n in names))
+    return src, patches
+
+
+class TmpTestCase(unittest.TestCase):
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = Path(self._tmp.name)
+
+    def tearDown(self) -> None:
+        self._tmp.cleanup()

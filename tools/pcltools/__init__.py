@@ -1,0 +1,1 @@
+"""pagecache-lock harness: base tree, patch queue, kunit.py runs, reports."""

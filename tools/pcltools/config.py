@@ -1,0 +1,65 @@
+"""Paths and pinned versions: the one place they are defined."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The base tree: Debian's kernel source package, pinned to one version.
+# When that version can no longer be installed, the newest available
+# version of the same package is used instead, with a warning.
+BASE_PACKAGE = 'linux-source-6.12'
+BASE_VERSION = '6.12.117-1~deb12u1'
+BASE_TARBALL = Path('/usr/src') / f'{BASE_PACKAGE}.tar.xz'
+BASE_TOPDIR = BASE_PACKAGE          # top-level directory inside the tarball
+
+# Identity and date of the deterministic base commit.
+BASE_TAG = 'pcl-base'
+BASE_IDENT_NAME = 'pagecache-lock'
+BASE_IDENT_EMAIL = 'base@pagecache-lock'
+BASE_DATE = '946684800 +0000'       # 2000-01-01T00:00:00Z
+
+# Branch holding the series in a tree the tools prepare.
+QUEUE_BRANCH = 'pagecache-lock'
+QUEUE_IDENT_NAME = 'pagecache-lock'
+QUEUE_IDENT_EMAIL = 'queue@pagecache-lock'
+
+# Debian packages needed to build and run the layers.
+BUILD_PACKAGES = ['build-essential', 'flex', 'bison', 'bc', 'libelf-dev',
+                  'libssl-dev', 'ccache', 'git', 'xz-utils', 'python3']
+QEMU_PACKAGES = ['qemu-system-x86']
+E2E_PACKAGES = ['e2fsprogs']
+
+
+def repo_root() -> Path:
+    """The pagecache-lock repository (parent of tools/)."""
+    return Path(__file__).resolve().parent.parent.parent
+
+
+def build_root() -> Path:
+    return repo_root() / 'build'
+
+
+def managed_tree() -> Path:
+    return build_root() / 'linux'
+
+
+def out_dir(config_name: str) -> Path:
+    """kunit.py --build_dir for one configuration."""
+    return build_root() / 'out' / config_name
+
+
+def patches_dir() -> Path:
+    return repo_root() / 'patches'
+
+
+def overlay_dir() -> Path:
+    return repo_root() / 'kunit'
+
+
+def kconfigs_dir() -> Path:
+    return repo_root() / 'kconfigs'
+
+
+def ccache_dir() -> Path:
+    return Path(os.environ.get('CCACHE_DIR', build_root() / 'ccache'))

@@ -1,0 +1,248 @@
+"""Run the tree's own kunit.py for one configuration and judge the outcome.
+
+kunit.py's output streams to the terminal. Afterwards the raw kernel log
+(<build_dir>/test.log) is parsed again with `kunit.py parse --json` to
+count cases, checked for crashes and scanned for kernel reports, so the
+exit code can tell a failing case from a build failure or a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from . import buildlog, config, qemu, reports, results, ui
+from .errors import Exit
+
+HEARTBEAT = 30.0
+PHASES = (('Configuring KUnit Kernel', 'configuring'),
+          ('Building KUnit Kernel', 'building'),
+          ('Starting KUnit Kernel', 'running'))
+CRASH = re.compile(r'Kernel panic - not syncing|Oops: |general protection '
+                   r'fault|Segmentation fault|BUG: kernel NULL pointer')
+TIMEOUT = re.compile(r'timed out after \d+ seconds')
+
+
+@dataclass
+class Layer:
+    name: str                       # build/out/<name>
+    title: str
+    kunitconfigs: list[Path]
+    qemu_config: Optional[Path] = None
+    timeout: int = 300
+
+
+@dataclass
+class Outcome:
+    layer: Layer
+    code: Exit
+    message: str = ''
+    counts: results.Counts = field(default_factory=results.Counts)
+    scan: Optional[reports.Scan] = None
+    accel: str = ''
+
+
+def kunit_py(tree: Path) -> Path:
+    return tree / 'tools/testing/kunit/kunit.py'
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault('CCACHE_DIR', str(config.ccache_dir()))
+    return env
+
+
+def command(tree: Path, layer: Layer, action: str, extra: list[str],
+            accel: list[str]) -> list[str]:
+    out = config.out_dir(layer.name)
+    cmd = [sys.executable, str(kunit_py(tree)), action, f'--build_dir={out}']
+    cmd += [f'--kunitconfig={p}' for p in layer.kunitconfigs]
+    if shutil.which('ccache'):
+        cmd.append('--make_options=CC=ccache gcc')
+    if layer.qemu_config:
+        cmd.append(f'--qemu_config={layer.qemu_config}')
+        cmd.append('--qemu_args=' + ' '.join(accel))
+    if action in ('run', 'exec'):
+        cmd.append(f'--timeout={layer.timeout}')
+    return cmd + extra
+
+
+@dataclass
+class _Stream:
+    lines: list[str] = field(default_factory=list)
+    captured: list[str] = field(default_factory=list)
+    started: bool = False
+
+
+def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
+    """Run cmd, echoing its output; once kunit.py logs an error before the
+    kernel started (a build failure: make's whole stderr), capture the rest
+    instead of flooding the terminal."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            text=True, errors='backslashreplace', bufsize=1)
+    assert proc.stdout is not None
+    lines: 'queue.Queue[Optional[str]]' = queue.Queue()
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    st = _Stream()
+    phase, since = 'starting', time.monotonic()
+    capturing = False
+    while True:
+        try:
+            line = lines.get(timeout=HEARTBEAT)
+        except queue.Empty:
+            ui.info(f'  ... kunit.py {phase} '
+                    f'({ui.fmt_secs(time.monotonic() - since)})')
+            continue
+        if line is None:
+            break
+        st.lines.append(line)
+        for marker, name in PHASES:
+            if marker in line:
+                phase, since = name, time.monotonic()
+                st.started = st.started or name == 'running'
+        if not st.started and line.startswith('ERROR:root:'):
+            capturing = True
+        if capturing:
+            st.captured.append(line)
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    return proc.wait(), st
+
+
+def _build_failure(layer: Layer, captured: str, series_len: int) -> str:
+    out = config.out_dir(layer.name)
+    log = out / 'build-error.log'
+    log.write_text(captured)
+    problem = buildlog.config_problem(captured)
+    if problem:
+        hint = '' if series_len else \
+            ' (the series is empty: nothing provides these options yet)'
+        return f'kernel configuration failed{hint}:\n{problem}'
+    errors = buildlog.first_errors(captured)
+    if errors:
+        n = buildlog.count_errors(captured)
+        return (f'kernel build failed ({n} error line(s); first shown, full '
+                f'log in {log}):\n{errors}')
+    head = '\n'.join(captured.splitlines()[:25])
+    return f'kunit.py failed before starting the kernel (log: {log}):\n{head}'
+
+
+def crashed(log_text: str, streamed: str, counts: results.Counts) -> str:
+    """Why the run counts as a crash, or '' when it does not."""
+    m = TIMEOUT.search(streamed)
+    if m:
+        return f'the kernel did not finish: {m.group(0)}'
+    m = CRASH.search(log_text)
+    if m:
+        line = next(l for l in log_text.splitlines() if m.group(0) in l)
+        return f'the kernel crashed: {line.strip()}'
+    if counts.crashed:
+        return (f'{counts.crashed} case(s) did not complete (kernel crash or '
+                'truncated output)')
+    return ''
+
+
+def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
+        scan: bool = True) -> Outcome:
+    out = config.out_dir(layer.name)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ('test.log', 'results.json', 'build-error.log'):
+        (out / stale).unlink(missing_ok=True)
+
+    accel: list[str] = []
+    accel_name = ''
+    if layer.qemu_config:
+        cache = config.build_root() / 'qemu-accel'
+        kernel = out / 'arch/x86/boot/bzImage'
+        if not cache.exists() and qemu.kvm_usable():
+            # A kernel is needed to probe KVM with: build it first.
+            with ui.step('Building the QEMU kernel for the KVM probe',
+                         heartbeat=HEARTBEAT):
+                rc, st = stream(command(tree, layer, 'build', [], []), tree)
+            if rc != 0:
+                return Outcome(layer, Exit.BUILD_FAILED, _build_failure(
+                    layer, ''.join(st.captured or st.lines), series_len))
+        accel_name, why = qemu.choose(cache, kernel)
+        accel = qemu.accel_args(accel_name)
+        ui.info(f'QEMU accelerator: {accel_name} ({why}): {" ".join(accel)}')
+
+    cmd = command(tree, layer, 'run', extra, accel)
+    ui.info(f'{layer.title}: ' + ' '.join(
+        f"'{c}'" if ' ' in c else c for c in cmd[1:]))
+    start = time.monotonic()
+    rc, st = stream(cmd, tree)
+    ui.info(f'{layer.title}: kunit.py finished in '
+            f'{ui.fmt_secs(time.monotonic() - start)} (exit status {rc})')
+    outcome = Outcome(layer, Exit.OK, accel=accel_name)
+
+    if not st.started:
+        if rc == 0:
+            return outcome          # e.g. --list_tests
+        outcome.code = Exit.BUILD_FAILED
+        outcome.message = _build_failure(layer, ''.join(st.captured),
+                                         series_len)
+        return outcome
+    if st.captured:
+        sys.stdout.write(''.join(st.captured))
+
+    log_path = out / 'test.log'
+    log_text = log_path.read_text(errors='replace') if log_path.exists() \
+        else ''
+    parsed = results.parse_ktap(kunit_py(tree), log_path, out / 'results.json') \
+        if log_path.exists() else {}
+    outcome.counts = results.from_kunit_json(parsed, layer.name)
+    if scan:
+        outcome.scan = reports.scan(log_text)
+
+    why = crashed(log_text, ''.join(st.lines), outcome.counts)
+    if why:
+        outcome.code, outcome.message = Exit.KERNEL_CRASHED, \
+            f'{why} (kernel log: {log_path})'
+    elif outcome.counts.total == 0:
+        outcome.code = Exit.NO_TESTS
+        outcome.message = 'no test case ran (check the filter and kunitconfig)'
+    elif outcome.counts.failed or rc != 0:
+        outcome.code = Exit.TESTS_FAILED
+        outcome.message = f'{outcome.counts.failed} case(s) failed'
+    elif outcome.scan and outcome.scan.unexpected:
+        outcome.code = Exit.KERNEL_REPORTS
+        outcome.message = 'unexpected kernel reports (see above)'
+    return outcome
+
+
+def print_scan(scan: reports.Scan, log: Path) -> None:
+    for r in scan.reports:
+        where = f' in {r.case}' if r.case else ''
+        if r.verdict == 'unexpected':
+            ui.error(f'kernel report{where} ({log}:{r.line}):\n{r.block}')
+        else:
+            ui.info(f'kernel report{where}: {r.title} [{r.verdict}]')
+    ui.info(scan.summary())
+
+
+def save_json(outcome: Outcome, dest: Path) -> None:
+    src = config.out_dir(outcome.layer.name) / 'results.json'
+    if src.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    else:
+        dest.write_text(json.dumps({}) + '\n')

@@ -1,0 +1,145 @@
+"""`make test`: every layer, one closing line counting every case."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import config, deps, junit, kunitrun, layers, results, ui
+from .errors import Exit, PclError
+from .results import Case, Counts
+
+E2E_RUNNER = Path('tests/e2e/run')
+
+
+def unittest_layer() -> tuple[Counts, Exit]:
+    out = config.build_root() / 'out' / 'unittest.json'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    rc = subprocess.run([sys.executable, str(config.repo_root() / 'tools/pcl'),
+                         'unittest', f'--json={out}']).returncode
+    counts = Counts()
+    if out.exists():
+        for case in json.loads(out.read_text()):
+            counts.add_case(Case(case['group'], case['name'], case['status']))
+    if rc != 0 and not counts.failed:
+        counts.add_case(Case('tools', 'unittest', 'FAIL'))
+    return counts, Exit.OK if rc == 0 else Exit.TESTS_FAILED
+
+
+def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
+    """Run tests/e2e/run when it exists: it prints KTAP on stdout (and may
+    leave a kernel log in $PCL_BUILD_DIR/test.log, scanned for reports)."""
+    runner = config.repo_root() / E2E_RUNNER
+    if not os.access(runner, os.X_OK):
+        return None
+    out = config.out_dir('e2e')
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'test.log').unlink(missing_ok=True)
+    ktap = out / 'ktap.log'
+    env = dict(os.environ, PCL_KERNEL_TREE=str(tree), PCL_BUILD_DIR=str(out),
+               PCL_REPO=str(config.repo_root()))
+    with ui.step('End-to-end layer (tests/e2e/run)', heartbeat=60):
+        with ktap.open('w') as f:
+            proc = subprocess.Popen([str(runner)], env=env, cwd=config.repo_root(),
+                                    stdout=subprocess.PIPE, text=True)
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                f.write(line)
+            rc = proc.wait()
+    parsed = results.parse_ktap(kunitrun.kunit_py(tree), ktap,
+                                out / 'results.json')
+    counts = results.from_kunit_json(parsed, 'e2e')
+    code = Exit.OK
+    if rc != 0 or counts.failed or counts.crashed or not counts.total:
+        code = Exit.TESTS_FAILED
+        if not counts.failed and not counts.crashed:
+            counts.add_case(Case('e2e', 'runner', 'FAIL'))
+    log = out / 'test.log'
+    if log.exists():
+        counts.add_case(_scan_case('e2e', log))
+    return counts, code
+
+
+def _scan_case(layer: str, log: Path) -> Case:
+    from . import reports
+    scan = reports.scan(log.read_text(errors='replace'))
+    kunitrun.print_scan(scan, log)
+    return Case(f'{layer}', 'kernel-reports',
+                'FAIL' if scan.unexpected else 'PASS')
+
+
+def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
+            only: Optional[list[str]] = None) -> int:
+    total = Counts()
+    per_layer: dict[str, Counts] = {}
+    codes: list[Exit] = []
+
+    def record(name: str, counts: Counts, code: Exit) -> None:
+        per_layer[name] = counts
+        total.merge(counts)
+        if code != Exit.OK:
+            codes.append(code)
+        ui.info(f'== {name}: {counts.closing_line()}')
+
+    ui.info('== tools: unittest suites')
+    record('tools', *unittest_layer())
+
+    try:
+        tree = prepare()
+    except PclError as e:
+        ui.error(e.message)
+        if e.details:
+            print(e.details, file=sys.stderr)
+        failed = Counts()
+        failed.add_case(Case('tree', 'prepare', 'FAIL'))
+        record('tree', failed, e.code)
+        return _finish(total, per_layer, codes, junit_path)
+
+    for key, layer in layers.all_layers().items():
+        if only and key not in only:
+            continue
+        if layer.qemu_config:
+            deps.ensure(config.QEMU_PACKAGES)
+        ui.info(f'== {layer.title}')
+        outcome = kunitrun.run(tree, layer, [])
+        counts = outcome.counts
+        if outcome.message:
+            ui.error(f'{layer.title}: {outcome.message}')
+        if outcome.code == Exit.BUILD_FAILED:
+            counts.add_case(Case(layer.name, 'build', 'FAIL'))
+        elif outcome.code == Exit.NO_TESTS:
+            counts.add_case(Case(layer.name, 'tests-ran', 'FAIL'))
+        if outcome.scan is not None:
+            kunitrun.print_scan(outcome.scan,
+                                config.out_dir(layer.name) / 'test.log')
+            counts.add_case(Case(layer.name, 'kernel-reports',
+                                 'FAIL' if outcome.scan.unexpected else 'PASS'))
+        record(layer.name, counts, outcome.code)
+
+    e2e = e2e_layer(tree)
+    if e2e is None:
+        ui.info('== e2e: tests/e2e/run not present, layer skipped')
+    else:
+        record('e2e', *e2e)
+    return _finish(total, per_layer, codes, junit_path)
+
+
+def _finish(total: Counts, per_layer: dict[str, Counts], codes: list[Exit],
+            junit_path: Optional[Path]) -> int:
+    if junit_path:
+        junit.write(junit_path, per_layer)
+        ui.info(f'JUnit XML written to {junit_path}')
+    failed = total.failed + total.crashed
+    code = codes[0] if codes else (Exit.TESTS_FAILED if failed else Exit.OK)
+    if failed and code == Exit.OK:
+        code = Exit.TESTS_FAILED
+    sys.stderr.flush()
+    sys.stdout.flush()
+    print(total.closing_line(), flush=True)
+    return int(code)
