@@ -1,9 +1,12 @@
 import json
+import os
 import unittest
 import xml.etree.ElementTree as ET
 
+from pathlib import Path
+
 from .helpers import DATA, TmpTestCase
-from pcltools import buildlog, junit, kunitrun, reports, results
+from pcltools import config, buildlog, junit, kunitrun, reports, results
 
 
 class KunitJsonTest(unittest.TestCase):
@@ -139,3 +142,26 @@ class ReportScanTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+KUNIT_PY = Path(os.environ.get('PCL_KUNIT_PY', str(
+    config.managed_tree() / 'tools/testing/kunit/kunit.py')))
+
+
+@unittest.skipUnless(KUNIT_PY.exists(), 'no kernel tree with kunit.py yet')
+class KtapParseTest(TmpTestCase):
+    """KTAP counting through the real `kunit.py parse`."""
+
+    def count(self, name: str) -> results.Counts:
+        obj = results.parse_ktap(KUNIT_PY, DATA / name, self.tmp / 'r.json')
+        return results.from_kunit_json(obj, 'uml')
+
+    def test_passing_with_skip(self) -> None:
+        c = self.count('passing.log')
+        self.assertEqual((c.passed, c.failed, c.skipped, c.crashed),
+                         (2, 0, 1, 0))
+
+    def test_crash_counts_missing_case(self) -> None:
+        c = self.count('crash.log')
+        self.assertEqual(c.passed, 2)
+        self.assertGreaterEqual(c.crashed, 1)

@@ -125,6 +125,7 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
         else:
             sys.stdout.write(line)
             sys.stdout.flush()
+    proc.stdout.close()
     return proc.wait(), st
 
 
