@@ -22,6 +22,7 @@ TITLES = re.compile(
     r'Kernel panic - not syncing.*|Oops: .+|general protection fault.*|'
     r'UBSAN: .+|Unable to handle kernel .+)')
 RESULT = re.compile(r'^\s*(?:\[[\s\d.]+\]\s*)?(?:not )?ok \d+ (\S+)')
+HEADER = re.compile(r'^\s*(?:\[[\s\d.]+\]\s*)?(?:KTAP version \d|# Subtest: )')
 MARKER = re.compile(r'# (?:[\w.\-]+: )?expected report: (.+?)\s*$')
 BLOCK_LINES = 8     # lines of a report its signature is looked for in
 
@@ -87,8 +88,10 @@ def scan(text: str) -> Scan:
             markers.append(m.group(1))
             continue
         m = RESULT.match(line)
-        if m:
-            _close(pending, markers, m.group(1))
+        if m or HEADER.match(line):
+            # A result line ends its case; a header starts a new region
+            # (reports above it belong to no case).
+            _close(pending, markers, m.group(1) if m else '')
             result.reports.extend(pending)
             pending, markers = [], []
             continue

@@ -16,12 +16,15 @@ from .results import Case, Counts
 E2E_RUNNER = Path('tests/e2e/run')
 
 
-def unittest_layer() -> tuple[Counts, Exit]:
+def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
     out = config.build_root() / 'out' / 'unittest.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
+    env = dict(os.environ)
+    if tree:
+        env['PCL_KUNIT_PY'] = str(kunitrun.kunit_py(tree))
     rc = subprocess.run([sys.executable, str(config.repo_root() / 'tools/pcl'),
-                         'unittest', f'--json={out}']).returncode
+                         'unittest', f'--json={out}'], env=env).returncode
     counts = Counts()
     if out.exists():
         for case in json.loads(out.read_text()):
@@ -87,9 +90,8 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
             codes.append(code)
         ui.info(f'== {name}: {counts.closing_line()}')
 
-    ui.info('== tools: unittest suites')
-    record('tools', *unittest_layer())
-
+    # The tree first: the tool tests use its kunit.py to parse KTAP.
+    tree: Optional[Path] = None
     try:
         tree = prepare()
     except PclError as e:
@@ -99,6 +101,10 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
         failed = Counts()
         failed.add_case(Case('tree', 'prepare', 'FAIL'))
         record('tree', failed, e.code)
+
+    ui.info('== tools: unittest suites')
+    record('tools', *unittest_layer(tree))
+    if tree is None:
         return _finish(total, per_layer, codes, junit_path)
 
     for key, layer in layers.all_layers().items():
