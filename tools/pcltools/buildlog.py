@@ -48,6 +48,7 @@ def count_errors(text: str) -> int:
 
 def config_problem(text: str) -> str:
     """kunit.py's message when the .config lacks requested options."""
-    m = re.search(r'(not all Kconfig options selected in kunitconfig were in '
-                  r'the generated \.config\.[\s\S]*?)(?:\n\n|\Z)', text)
+    m = re.search(r'((?i:not all) Kconfig options selected in kunitconfig '
+                  r'were in the generated \.config\.[\s\S]*?)(?:\n\n|\Z)',
+                  text)
     return m.group(1).strip() if m else ''

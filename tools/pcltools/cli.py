@@ -282,6 +282,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if e.details:
             print(e.details, file=sys.stderr)
         return int(e.code)
+    except OSError as e:
+        ui.error(str(e))
+        return int(Exit.INTERNAL)
     except KeyboardInterrupt:
         ui.error('interrupted')
         return 130

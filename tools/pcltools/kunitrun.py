@@ -71,7 +71,8 @@ def command(tree: Path, layer: Layer, action: str, extra: list[str],
         cmd.append('--make_options=CC=ccache gcc')
     if layer.qemu_config:
         cmd.append(f'--qemu_config={layer.qemu_config}')
-        cmd.append('--qemu_args=' + ' '.join(accel))
+        if accel:
+            cmd.append('--qemu_args=' + ' '.join(accel))
     if action in ('run', 'exec'):
         cmd.append(f'--timeout={layer.timeout}')
     return cmd + extra
