@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * O_DIRECT writes from buffers that are unmapped, partly unmapped,
+ * PROT_NONE, or mappings (of another file or of the target file itself)
+ * that reach beyond EOF: the write returns -EFAULT or a short count,
+ * whatever was written is correct, and nothing loops or hangs.
+ */
+#include "e2e.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define LEN	(4 * PAGE)
+#define BOUND	5.0
+
+static char *target_path, *other_path;
+
+/*
+ * pwrite(fd, src, LEN, off) must fail with EFAULT or write fewer than
+ * good + 1 pages (exactly 'good' pages when short: the mapped prefix is
+ * written); written data must match the pattern (tag, src_off).
+ */
+static bool expect_fault(const char *name, int fd, const void *src, off_t off,
+			 int good, uint32_t tag, off_t src_off)
+{
+	double t = now();
+	ssize_t n = pwrite(fd, src, LEN, off);
+	int err = errno;
+	bool ok = true;
+	uint8_t *buf;
+
+	t = now() - t;
+	if (n < 0)
+		diag("%s: -1 (%s) in %.3f s", name, strerror(err), t);
+	else
+		diag("%s: %zd of %lu bytes in %.3f s", name, n, LEN, t);
+	if (t > BOUND)
+		ok = CHECK(false, "%s: took longer than %.0f s", name, BOUND);
+	if (n < 0 && err != EFAULT)
+		ok = CHECK(false, "%s: error %s, not EFAULT", name,
+			   strerror(err));
+	if (n >= 0 && n != good * (ssize_t)PAGE)
+		ok = CHECK(false, "%s: wrote %zd bytes, expected EFAULT or %lu",
+			   name, n, good * PAGE);
+	if (n > 0) {
+		buf = read_direct(fd, n, off);
+		if (!buf || check_pattern(buf, tag, src_off, n) >= 0)
+			ok = CHECK(false, "%s: the written part is wrong",
+				   name);
+		if (buf)
+			munmap(buf, n);
+	}
+	return ok;
+}
+
+static int fresh_target(void)
+{
+	int fd = create_file(target_path, 9, 16 * PAGE);
+
+	close(fd);
+	return open_direct(target_path, O_RDWR);
+}
+
+static void unmapped(void)
+{
+	int fd = fresh_target();
+	uint8_t *buf = alloc_aligned(LEN);
+
+	munmap(buf, LEN);
+	ktap_result(expect_fault("unmapped", fd, buf, 0, 0, 0, 0),
+		    "unmapped_buffer", NULL);
+	close(fd);
+}
+
+static void prot_none(void)
+{
+	int fd = fresh_target();
+	uint8_t *buf = alloc_aligned(LEN);
+
+	mprotect(buf, LEN, PROT_NONE);
+	ktap_result(expect_fault("PROT_NONE", fd, buf, 0, 0, 0, 0),
+		    "prot_none_buffer", NULL);
+	munmap(buf, LEN);
+	close(fd);
+}
+
+static void partly_unmapped(void)
+{
+	int fd = fresh_target();
+	uint8_t *buf = alloc_aligned(LEN);
+
+	fill_pattern(buf, 6, 0, LEN);
+	munmap(buf + 2 * PAGE, 2 * PAGE);
+	ktap_result(expect_fault("partly unmapped", fd, buf, 0, 2, 6, 0),
+		    "partly_unmapped_buffer", NULL);
+	munmap(buf, 2 * PAGE);
+	close(fd);
+}
+
+/* A 4-page mapping of a 2-page file: the last two pages raise SIGBUS. */
+static void other_beyond_eof(void)
+{
+	int fd = fresh_target();
+	int ofd = create_file(other_path, 7, 2 * PAGE);
+	uint8_t *m = mmap(NULL, LEN, PROT_READ, MAP_SHARED, ofd, 0);
+
+	if (m == MAP_FAILED) {
+		ktap_result(false, "other_file_mapping_beyond_eof",
+			    "mmap failed");
+	} else {
+		ktap_result(expect_fault("other file beyond EOF", fd, m, 0, 2,
+					 7, 0),
+			    "other_file_mapping_beyond_eof", NULL);
+		munmap(m, LEN);
+	}
+	close(ofd);
+	close(fd);
+}
+
+/*
+ * The target file's own mapping as the source: 'prepare' makes part of it
+ * unusable; the write goes to [8, 12) pages, disjoint from the source.
+ */
+static void self(const char *name, const char *what, int size_pages,
+		 int hole, int prot, int good)
+{
+	int bfd = create_file(target_path, 9, size_pages * PAGE);
+	int fd = open_direct(target_path, O_RDWR);
+	uint8_t *m = mmap(NULL, LEN, PROT_READ, MAP_SHARED, bfd, 0);
+	bool ok = m != MAP_FAILED;
+
+	if (ok) {
+		if (hole >= 0)
+			munmap(m + hole * PAGE, PAGE);
+		if (prot >= 0)
+			mprotect(m, LEN, prot);
+		ok = expect_fault(what, fd, m, 8 * PAGE, good, 9, 0);
+		munmap(m, LEN);
+	}
+	close(fd);
+	close(bfd);
+	ktap_result(ok, name, NULL);
+}
+
+int main(void)
+{
+	target_path = test_path("efault_target");
+	other_path = test_path("efault_other");
+	ktap_begin("dio_efault", 7);
+	unmapped();
+	prot_none();
+	partly_unmapped();
+	other_beyond_eof();
+	self("self_mapping_beyond_eof", "own mapping beyond EOF", 2, -1, -1,
+	     2);
+	self("self_mapping_with_hole", "own mapping with a hole", 16, 1, -1,
+	     1);
+	self("self_mapping_prot_none", "own mapping PROT_NONE", 16, -1,
+	     PROT_NONE, 0);
+	return ktap_end();
+}

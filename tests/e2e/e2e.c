@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared helpers of the end-to-end programs (see e2e.h). */
+
+#include "e2e.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t ktap_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ktap_planned, ktap_done, ktap_failed;
+
+void ktap_begin(const char *prog, int ncases)
+{
+	/* Line-buffered: a program killed on timeout keeps what it printed. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ktap_planned = ncases;
+	printf("KTAP version 1\n# %s: mechanism %s, directory %s\n1..%d\n",
+	       prog, mechanism_on() ? "on" : "off", e2e_dir(), ncases);
+}
+
+static void result(bool ok, const char *name, const char *directive,
+		   const char *fmt, va_list ap)
+{
+	char why[512] = "";
+
+	if (fmt)
+		vsnprintf(why, sizeof(why), fmt, ap);
+	pthread_mutex_lock(&ktap_lock);
+	ktap_done++;
+	if (!ok)
+		ktap_failed++;
+	printf("%sok %d %s", ok ? "" : "not ", ktap_done, name);
+	if (directive)
+		printf(" # %s %s", directive, why);
+	else if (why[0])
+		printf(" # %s", why);
+	printf("\n");
+	pthread_mutex_unlock(&ktap_lock);
+}
+
+void ktap_result(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	result(ok, name, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void ktap_skip(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	result(true, name, "SKIP", fmt, ap);
+	va_end(ap);
+}
+
+void diag(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&ktap_lock);
+	printf("# %s\n", line);
+	pthread_mutex_unlock(&ktap_lock);
+}
+
+int ktap_end(void)
+{
+	if (ktap_done != ktap_planned) {
+		diag("planned %d cases, ran %d", ktap_planned, ktap_done);
+		return 1;
+	}
+	return ktap_failed ? 1 : 0;
+}
+
+const char *e2e_dir(void)
+{
+	const char *dir = getenv("E2E_DIR");
+
+	return dir && *dir ? dir : "/mnt";
+}
+
+bool mechanism_on(void)
+{
+	const char *m = getenv("E2E_MECHANISM");
+
+	return !m || strcmp(m, "off") != 0;
+}
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *arg)
+{
+	/* A broken environment, not a test outcome: say so and stop. */
+	printf("# fatal: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
+	fflush(stdout);
+	exit(2);
+}
+
+char *test_path(const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", e2e_dir(), name) < 0)
+		die("asprintf", name);
+	return p;
+}
+
+int open_direct(const char *path, int flags)
+{
+	int fd = open(path, flags | O_DIRECT, 0644);
+
+	if (fd < 0)
+		die("open O_DIRECT", path);
+	return fd;
+}
+
+int open_buffered(const char *path, int flags)
+{
+	int fd = open(path, flags, 0644);
+
+	if (fd < 0)
+		die("open", path);
+	return fd;
+}
+
+void *alloc_aligned(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap anonymous", NULL);
+	return p;
+}
+
+void fill_pattern(void *buf, uint32_t tag, off_t off, size_t len)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = (uint64_t)tag << 32 | (uint32_t)(off / 8 + i);
+}
+
+off_t check_pattern(const void *buf, uint32_t tag, off_t off, size_t len)
+{
+	const uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != ((uint64_t)tag << 32 | (uint32_t)(off / 8 + i)))
+			return off + i * 8;
+	return -1;
+}
+
+void fill_gen(void *buf, uint64_t gen, size_t len)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = gen;
+}
+
+bool write_direct(int fd, const void *buf, size_t len, off_t off)
+{
+	void *al = alloc_aligned(len);
+	ssize_t n;
+
+	memcpy(al, buf, len);
+	n = pwrite(fd, al, len, off);
+	munmap(al, len);
+	if (n != (ssize_t)len) {
+		diag("pwrite O_DIRECT of %zu bytes at %lld: %zd (%s)", len,
+		     (long long)off, n, n < 0 ? strerror(errno) : "short");
+		return false;
+	}
+	return true;
+}
+
+void *read_direct(int fd, size_t len, off_t off)
+{
+	void *buf = alloc_aligned(len);
+	ssize_t n = pread(fd, buf, len, off);
+
+	if (n != (ssize_t)len) {
+		diag("pread O_DIRECT of %zu bytes at %lld: %zd (%s)", len,
+		     (long long)off, n, n < 0 ? strerror(errno) : "short");
+		munmap(buf, len);
+		return NULL;
+	}
+	return buf;
+}
+
+int create_file(const char *path, uint32_t tag, size_t len)
+{
+	int fd = open_buffered(path, O_RDWR | O_CREAT | O_TRUNC);
+	void *buf = alloc_aligned(len);
+
+	fill_pattern(buf, tag, 0, len);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len)
+		die("pwrite", path);
+	munmap(buf, len);
+	drop_cache(fd, 0, len);
+	return fd;
+}
+
+void drop_cache(int fd, off_t off, size_t len)
+{
+	if (fsync(fd))
+		die("fsync", NULL);
+	errno = posix_fadvise(fd, off, len, POSIX_FADV_DONTNEED);
+	if (errno)
+		die("posix_fadvise DONTNEED", NULL);
+}
+
+size_t resident_pages(void *addr, size_t len)
+{
+	unsigned char vec[len / PAGE + 1];
+	size_t i, n = 0;
+
+	if (mincore(addr, len, vec))
+		die("mincore", NULL);
+	for (i = 0; i < (len + PAGE - 1) / PAGE; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+__thread sigjmp_buf probe_env;
+__thread volatile int probe_armed;
+
+static void probe_handler(int sig)
+{
+	if (probe_armed) {
+		probe_armed = 0;
+		siglongjmp(probe_env, sig);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void probe_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = probe_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+int probe_load(const volatile uint64_t *addr, uint64_t *value)
+{
+	int sig = sigsetjmp(probe_env, 1);
+
+	if (sig)
+		return sig;
+	probe_armed = 1;
+	*value = *addr;
+	probe_armed = 0;
+	return 0;
+}
+
+void start_thread(pthread_t *t, thread_fn fn, void *arg)
+{
+	errno = pthread_create(t, NULL, fn, arg);
+	if (errno)
+		die("pthread_create", NULL);
+}
+
+void join_thread(pthread_t t)
+{
+	errno = pthread_join(t, NULL);
+	if (errno)
+		die("pthread_join", NULL);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the end-to-end programs: KTAP output, files on the
+ * ext2 test mount, O_DIRECT buffers, patterns, page cache residency,
+ * timing, and catching SIGBUS/SIGSEGV with sigsetjmp.
+ *
+ * Every program prints KTAP on stdout ("KTAP version 1", "1..N",
+ * "ok N name" / "not ok N name", "# SKIP reason", "# diagnostic") and
+ * exits 0 when every case passed or was skipped, 1 otherwise.
+ */
+#ifndef E2E_H
+#define E2E_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PAGE 4096UL
+
+/* KTAP */
+void ktap_begin(const char *prog, int ncases);
+void ktap_result(bool ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ktap_skip(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ktap_end(void);
+
+/* Failure of a setup step: a diagnostic, and the case fails. */
+#define CHECK(cond, ...) ({						\
+	bool __ok = (cond);						\
+	if (!__ok)							\
+		diag(__VA_ARGS__);					\
+	__ok;								\
+})
+
+/* Environment set by init */
+const char *e2e_dir(void);		/* E2E_DIR: a directory on ext2 */
+bool mechanism_on(void);		/* E2E_MECHANISM != "off" */
+
+/* Time */
+double now(void);			/* CLOCK_MONOTONIC, seconds */
+
+/* Files */
+char *test_path(const char *name);	/* e2e_dir()/name, malloc'ed */
+int open_direct(const char *path, int flags);	/* O_DIRECT, or exit */
+int open_buffered(const char *path, int flags);
+/* Fill [0, len) of a new file with fill_pattern(tag, offset) and sync. */
+int create_file(const char *path, uint32_t tag, size_t len);
+/* Write len bytes at off with O_DIRECT from an aligned copy of buf. */
+bool write_direct(int fd, const void *buf, size_t len, off_t off);
+/* Read len bytes at off with O_DIRECT into an aligned buffer (malloc'ed). */
+void *read_direct(int fd, size_t len, off_t off);
+/* Drop the clean page cache of [off, off + len) (fsync + FADV_DONTNEED). */
+void drop_cache(int fd, off_t off, size_t len);
+/* Pages of [addr, addr + len) resident in the page cache (mincore). */
+size_t resident_pages(void *addr, size_t len);
+
+/* Aligned anonymous memory (mmap), for O_DIRECT. */
+void *alloc_aligned(size_t len);
+
+/*
+ * Patterns: the 8-byte word at file offset off holds tag << 32 | off / 8,
+ * so a misplaced, stale or foreign page is recognised.
+ */
+void fill_pattern(void *buf, uint32_t tag, off_t off, size_t len);
+/* Offset of the first byte that differs from the pattern, or -1. */
+off_t check_pattern(const void *buf, uint32_t tag, off_t off, size_t len);
+/* Generation stamps: every word of each page holds gen. */
+void fill_gen(void *buf, uint64_t gen, size_t len);
+
+/*
+ * Catching SIGBUS and SIGSEGV: PROBE(addr, &value) loads a word and
+ * returns 0, or returns the signal number when the load faulted.
+ */
+extern __thread sigjmp_buf probe_env;
+extern __thread volatile int probe_armed;
+void probe_install(void);
+int probe_load(const volatile uint64_t *addr, uint64_t *value);
+
+/* Threads */
+typedef void *(*thread_fn)(void *);
+void start_thread(pthread_t *t, thread_fn fn, void *arg);
+void join_thread(pthread_t t);
+
+#endif

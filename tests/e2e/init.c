@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * init of the end-to-end UML kernel (booted from a hostfs root).
+ *
+ * Mounts ext2 from the ubd disk (block device 98:0) on /mnt, reads /plan
+ * (lines "name timeout-seconds program [args...]", '#' comments), and runs
+ * each program from /bin with its stdout in /out/<name>.ktap and
+ * E2E_DIR=/mnt/<name>, E2E_MECHANISM=on|off in its environment ("off" when
+ * the kernel command line has ext2.pagecache_lock=0).  A program that runs
+ * past its time limit is killed (SIGKILL to its process group).  /out/status
+ * records "start <name>" and "end <name> <how> <seconds>" lines, written
+ * through to the host as they happen, so a hang can be named even when the
+ * whole machine has to be killed.  Then sync, unmount, power off.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DISK		"/dev/ubda"
+#define MNT		"/mnt"
+#define KILL_GRACE	10	/* seconds a killed program may take to go */
+#define MAX_ARGS	16
+
+static int status_fd = -1;
+static volatile sig_atomic_t alarmed;
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("e2e: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void status(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || status_fd < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(status_fd, line, n) != n)
+		say("cannot write /out/status: %s", strerror(errno));
+	fsync(status_fd);
+}
+
+static void __attribute__((noreturn)) power_off(bool clean)
+{
+	if (clean) {
+		sync();
+		if (umount(MNT))
+			say("umount %s: %s", MNT, strerror(errno));
+	}
+	status(clean ? "done" : "abort");
+	say("powering off");
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarmed = 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup_console(void)
+{
+	int fd;
+
+	mkdir("/dev", 0755);
+	if (access("/dev/console", F_OK))
+		mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	if (fcntl(1, F_GETFD) < 0) {
+		fd = open("/dev/console", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static bool mechanism_off(void)
+{
+	char buf[4096] = "";
+	int fd = open("/proc/cmdline", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return strstr(buf, "ext2.pagecache_lock=0") != NULL;
+}
+
+static bool mount_disk(void)
+{
+	mkdir(MNT, 0755);
+	if (access(DISK, F_OK) && mknod(DISK, S_IFBLK | 0600, makedev(98, 0)))
+		say("mknod %s: %s", DISK, strerror(errno));
+	if (mount(DISK, MNT, "ext2", 0, NULL)) {
+		say("mount %s on %s (ext2): %s", DISK, MNT, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void child(const char *name, char **argv, bool off)
+{
+	char path[256], dir[256], out[256];
+	int fd;
+
+	setpgid(0, 0);
+	snprintf(dir, sizeof(dir), "%s/%s", MNT, name);
+	snprintf(out, sizeof(out), "/out/%s.ktap", name);
+	snprintf(path, sizeof(path), "/bin/%s", argv[0]);
+	mkdir(dir, 0755);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || dup2(fd, 1) < 0)
+		_exit(126);
+	setenv("E2E_DIR", dir, 1);
+	setenv("E2E_MECHANISM", off ? "off" : "on", 1);
+	execv(path, argv);
+	printf("# exec %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+/* Wait for pid until the alarm rings; true when it was reaped. */
+static bool wait_child(pid_t pid, int *wstatus, unsigned int seconds)
+{
+	alarmed = 0;
+	alarm(seconds);
+	for (;;) {
+		pid_t r = waitpid(pid, wstatus, 0);
+
+		if (r == pid) {
+			alarm(0);
+			return true;
+		}
+		if (r < 0 && errno == EINTR && alarmed)
+			return false;
+		if (r < 0 && errno != EINTR) {
+			alarm(0);
+			say("waitpid: %s", strerror(errno));
+			*wstatus = 0;
+			return true;
+		}
+	}
+}
+
+/* Run one plan entry; false when the program could not be got rid of. */
+static bool run(const char *name, unsigned int timeout, char **argv, bool off)
+{
+	double start = now();
+	int ws = 0;
+	pid_t pid;
+
+	say("start %s (limit %u s)", name, timeout);
+	status("start %s", name);
+	pid = fork();
+	if (pid < 0) {
+		status("end %s fork-failed 0", name);
+		return true;
+	}
+	if (pid == 0)
+		child(name, argv, off);
+	setpgid(pid, pid);
+	if (wait_child(pid, &ws, timeout)) {
+		if (WIFSIGNALED(ws)) {
+			say("%s: killed by signal %d", name, WTERMSIG(ws));
+			status("end %s signal=%d %.2f", name, WTERMSIG(ws),
+			       now() - start);
+		} else {
+			say("%s: exit %d in %.2f s", name, WEXITSTATUS(ws),
+			    now() - start);
+			status("end %s exit=%d %.2f", name, WEXITSTATUS(ws),
+			       now() - start);
+		}
+		return true;
+	}
+	say("%s: still running after %u s: killing it", name, timeout);
+	kill(-pid, SIGKILL);
+	if (wait_child(pid, &ws, KILL_GRACE)) {
+		status("end %s timeout %.2f", name, now() - start);
+		return true;
+	}
+	say("%s: cannot be killed (hung in the kernel)", name);
+	status("end %s hung %.2f", name, now() - start);
+	return false;
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char line[512];
+	bool off, clean = true;
+	FILE *plan;
+
+	setup_console();
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: waitpid -> EINTR */
+	mkdir("/proc", 0755);
+	if (mount("proc", "/proc", "proc", 0, NULL))
+		say("mount /proc: %s", strerror(errno));
+	mkdir("/out", 0755);
+	status_fd = open("/out/status", O_WRONLY | O_CREAT | O_APPEND, 0644);
+	off = mechanism_off();
+	say("init: mechanism %s", off ? "off (ext2.pagecache_lock=0)" : "on");
+	if (!mount_disk()) {
+		status("no-disk");
+		power_off(false);
+	}
+	plan = fopen("/plan", "r");
+	if (!plan) {
+		say("/plan: %s", strerror(errno));
+		status("no-plan");
+		power_off(true);
+	}
+	while (clean && fgets(line, sizeof(line), plan)) {
+		char *argv[MAX_ARGS + 1], *name, *limit, *save = NULL;
+		int argc = 0;
+
+		line[strcspn(line, "\n#")] = 0;
+		name = strtok_r(line, " \t", &save);
+		limit = strtok_r(NULL, " \t", &save);
+		if (!name)
+			continue;
+		while (argc < MAX_ARGS &&
+		       (argv[argc] = strtok_r(NULL, " \t", &save)))
+			argc++;
+		argv[argc] = NULL;
+		if (!limit || !argc) {
+			say("/plan: bad line for %s", name);
+			continue;
+		}
+		clean = run(name, (unsigned int)atoi(limit), argv, off);
+	}
+	fclose(plan);
+	power_off(clean);
+}

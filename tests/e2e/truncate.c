@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Truncate racing page faults and O_DIRECT writes.
+ *
+ * Deterministic part: a load beyond EOF raises SIGBUS (caught with
+ * sigsetjmp), the tail of a partial last page reads as zeroes, and data
+ * cut off by truncate never comes back when the file grows again.
+ *
+ * Racing part, for a few seconds: the file is NPAGES long, [0, HALF) holds
+ * generation stamps written with O_DIRECT, [HALF, NPAGES) starts as OLD
+ * markers.  One thread truncates to HALF and extends to NPAGES again, in a
+ * loop; one writes generations into [0, HALF) with O_DIRECT; one writes
+ * FRESH pages into [HALF, NPAGES) with O_DIRECT (extending the file when
+ * it is short); readers fault pages of a shared mapping and pread(2).
+ *
+ *  - [0, HALF) is never beyond EOF: no SIGBUS there, and no generation
+ *    older than the one completed before the read began;
+ *  - [HALF, NPAGES) reads as 0, FRESH or SIGBUS; OLD only before the
+ *    first truncate returned; anything else is corrupt;
+ *  - nothing hangs.
+ */
+#include "e2e.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NPAGES		16
+#define HALF		8
+#define SIZE		(NPAGES * PAGE)
+#define SECONDS		8.0
+#define OLD		0x01d01d01d01d01d0ULL
+#define FRESH		0xf7e5f7e5f7e5f7e5ULL
+#define EXAMPLES	3
+
+static char *path;
+static int bfd, dfd;
+static uint8_t *map;
+static _Atomic uint64_t published;
+static atomic_bool truncated, stop;
+static atomic_long sigbus_low, sigbus_high, loads, preads, cycles, writes;
+static atomic_long stale_gen, old_data, corrupt, examples;
+
+static void example(const char *fmt, unsigned long long a,
+		    unsigned long long b, int page)
+{
+	if (atomic_fetch_add(&examples, 1) < EXAMPLES)
+		diag(fmt, page, a, b);
+}
+
+/* Judge one word read from page p; before/was_truncated sampled first. */
+static void judge(int p, uint64_t v, uint64_t before, bool was_truncated)
+{
+	if (p < HALF) {
+		if (v < before) {
+			atomic_fetch_add(&stale_gen, 1);
+			example("page %d: generation %llu after %llu completed",
+				v, before, p);
+		} else if (v > (uint64_t)1 << 40) {
+			atomic_fetch_add(&corrupt, 1);
+			example("page %d: %#llx is no generation (%llu)", v,
+				before, p);
+		}
+	} else if (v == OLD) {
+		if (was_truncated) {
+			atomic_fetch_add(&old_data, 1);
+			example("page %d: truncated data %#llx came back "
+				"(generation %llu)", v, before, p);
+		}
+	} else if (v != 0 && v != FRESH) {
+		atomic_fetch_add(&corrupt, 1);
+		example("page %d: unexpected %#llx (generation %llu)", v,
+			before, p);
+	}
+}
+
+static void *truncater(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		if (ftruncate(bfd, HALF * PAGE) || ftruncate(bfd, SIZE)) {
+			diag("ftruncate: %s", strerror(errno));
+			break;
+		}
+		atomic_store(&truncated, true);
+		atomic_fetch_add(&cycles, 1);
+	}
+	return NULL;
+}
+
+static void *gen_writer(void *arg)
+{
+	uint8_t *buf = alloc_aligned(HALF * PAGE);
+	uint64_t gen;
+
+	(void)arg;
+	for (gen = 1; !atomic_load(&stop); gen++) {
+		fill_gen(buf, gen, HALF * PAGE);
+		if (pwrite(dfd, buf, HALF * PAGE, 0) != HALF * PAGE) {
+			diag("generation writer: %s", strerror(errno));
+			break;
+		}
+		atomic_store(&published, gen);
+		atomic_fetch_add(&writes, 1);
+	}
+	munmap(buf, HALF * PAGE);
+	return NULL;
+}
+
+static void *fresh_writer(void *arg)
+{
+	uint8_t *buf = alloc_aligned(PAGE);
+	unsigned int seed = 7;
+
+	(void)arg;
+	fill_gen(buf, FRESH, PAGE);
+	while (!atomic_load(&stop)) {
+		int p = HALF + rand_r(&seed) % (NPAGES - HALF);
+
+		if (pwrite(dfd, buf, PAGE, p * PAGE) != PAGE) {
+			diag("fresh writer: %s", strerror(errno));
+			break;
+		}
+		atomic_fetch_add(&writes, 1);
+	}
+	munmap(buf, PAGE);
+	return NULL;
+}
+
+static void *faulter(void *arg)
+{
+	(void)arg;
+	probe_install();
+	while (!atomic_load(&stop)) {
+		int p;
+
+		for (p = 0; p < NPAGES; p++) {
+			uint64_t before = atomic_load(&published), v;
+			bool was = atomic_load(&truncated);
+
+			if (probe_load((uint64_t *)(map + p * PAGE), &v)) {
+				atomic_fetch_add(p < HALF ? &sigbus_low :
+						 &sigbus_high, 1);
+				continue;
+			}
+			judge(p, v, before, was);
+			atomic_fetch_add(&loads, 1);
+		}
+	}
+	return NULL;
+}
+
+static void *preader(void *arg)
+{
+	uint8_t *buf = alloc_aligned(SIZE);
+
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		uint64_t before = atomic_load(&published);
+		bool was = atomic_load(&truncated);
+		ssize_t n = pread(bfd, buf, SIZE, 0);
+		int p;
+
+		if (n < HALF * (ssize_t)PAGE) {
+			diag("pread returned %zd (file never shorter than "
+			     "%lu)", n, HALF * PAGE);
+			atomic_fetch_add(&corrupt, 1);
+			break;
+		}
+		for (p = 0; p < n / (ssize_t)PAGE; p++)
+			judge(p, *(uint64_t *)(buf + p * PAGE), before, was);
+		atomic_fetch_add(&preads, 1);
+	}
+	munmap(buf, SIZE);
+	return NULL;
+}
+
+static int setup(uint32_t tag)
+{
+	int fd = create_file(path, tag, SIZE);
+
+	map = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		diag("mmap: %s", strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void sigbus_beyond_eof(void)
+{
+	int fd = setup(3);
+	uint64_t v;
+	bool ok = true;
+	int sig;
+
+	probe_install();
+	if (ftruncate(fd, HALF * PAGE))
+		ok = CHECK(false, "ftruncate: %s", strerror(errno));
+	sig = probe_load((uint64_t *)(map + (HALF + 2) * PAGE), &v);
+	if (sig != SIGBUS)
+		ok = CHECK(false, "load beyond EOF: signal %d, value %#llx",
+			   sig, (unsigned long long)v);
+	sig = probe_load((uint64_t *)(map + PAGE), &v);
+	if (sig || v != ((uint64_t)3 << 32 | PAGE / 8))
+		ok = CHECK(false, "load below EOF: signal %d, value %#llx",
+			   sig, (unsigned long long)v);
+	if (ftruncate(fd, SIZE))
+		ok = CHECK(false, "ftruncate: %s", strerror(errno));
+	sig = probe_load((uint64_t *)(map + (HALF + 2) * PAGE), &v);
+	if (sig || v)
+		ok = CHECK(false, "after growing again: signal %d, value %#llx",
+			   sig, (unsigned long long)v);
+	munmap(map, SIZE);
+	close(fd);
+	ktap_result(ok, "sigbus_beyond_eof", NULL);
+}
+
+static void partial_page(void)
+{
+	int fd = setup(4);
+	const off_t eof = HALF * PAGE + 128;
+	uint64_t v;
+	bool ok = true;
+	int sig;
+
+	if (ftruncate(fd, eof))
+		ok = CHECK(false, "ftruncate: %s", strerror(errno));
+	sig = probe_load((uint64_t *)(map + eof - 8), &v);
+	if (sig || v != ((uint64_t)4 << 32 | (eof - 8) / 8))
+		ok = CHECK(false, "last word before EOF: signal %d, %#llx",
+			   sig, (unsigned long long)v);
+	sig = probe_load((uint64_t *)(map + eof), &v);
+	if (sig || v)
+		ok = CHECK(false, "tail of the last page: signal %d, %#llx",
+			   sig, (unsigned long long)v);
+	sig = probe_load((uint64_t *)(map + (HALF + 1) * PAGE), &v);
+	if (sig != SIGBUS)
+		ok = CHECK(false, "page after EOF: signal %d", sig);
+	munmap(map, SIZE);
+	close(fd);
+	ktap_result(ok, "partial_last_page", NULL);
+}
+
+static void race(void)
+{
+	pthread_t t[5];
+	thread_fn fns[5] = { truncater, gen_writer, fresh_writer, faulter,
+			     preader };
+	uint8_t *init = alloc_aligned(SIZE), *buf;
+	struct timespec until;
+	double start;
+	int i, err = 0;
+
+	bfd = setup(5);
+	dfd = open_direct(path, O_RDWR);
+	fill_gen(init, 0, HALF * PAGE);
+	fill_gen(init + HALF * PAGE, OLD, (NPAGES - HALF) * PAGE);
+	write_direct(dfd, init, SIZE, 0);
+
+	start = now();
+	for (i = 0; i < 5; i++)
+		start_thread(&t[i], fns[i], NULL);
+	while (now() < start + SECONDS)
+		usleep(100000);
+	atomic_store(&stop, true);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	for (i = 0; i < 5; i++)
+		err |= pthread_timedjoin_np(t[i], NULL, &until);
+	if (err) {
+		diag("threads still running 20 s after the end: hang");
+		ktap_result(false, "truncate_race_no_hang", NULL);
+		ktap_skip("truncate_race_no_old_data", "hang");
+		ktap_skip("truncate_race_no_stale_generation", "hang");
+		ktap_skip("truncate_race_sigbus_only_beyond_eof", "hang");
+		fflush(stdout);
+		_exit(1);
+	}
+	diag("%.1f s: %ld truncate cycles, %ld O_DIRECT writes, %ld loads, "
+	     "%ld preads, SIGBUS %ld below / %ld beyond HALF",
+	     now() - start, atomic_load(&cycles), atomic_load(&writes),
+	     atomic_load(&loads), atomic_load(&preads),
+	     atomic_load(&sigbus_low), atomic_load(&sigbus_high));
+	diag("stale_reads mode=%s total=%ld (truncate race; old data %ld, "
+	     "corrupt %ld)", mechanism_on() ? "on" : "off",
+	     atomic_load(&stale_gen), atomic_load(&old_data),
+	     atomic_load(&corrupt));
+	ktap_result(atomic_load(&cycles) > 0 && atomic_load(&writes) > 0,
+		    "truncate_race_no_hang", NULL);
+
+	/* The final state: latest generation below HALF, no OLD above. */
+	buf = read_direct(dfd, SIZE, 0);
+	if (buf) {
+		for (i = 0; i < NPAGES; i++)
+			judge(i, *(uint64_t *)(buf + i * PAGE),
+			      atomic_load(&published), true);
+		munmap(buf, SIZE);
+	} else {
+		atomic_fetch_add(&corrupt, 1);
+	}
+	ktap_result(!atomic_load(&old_data) && !atomic_load(&corrupt),
+		    "truncate_race_no_old_data", NULL);
+	if (mechanism_on())
+		ktap_result(!atomic_load(&stale_gen),
+			    "truncate_race_no_stale_generation", NULL);
+	else
+		ktap_skip("truncate_race_no_stale_generation",
+			  "mechanism off: %ld stale reads (reported, not "
+			  "checked)", atomic_load(&stale_gen));
+	ktap_result(!atomic_load(&sigbus_low) && atomic_load(&sigbus_high),
+		    "truncate_race_sigbus_only_beyond_eof", NULL);
+}
+
+int main(void)
+{
+	path = test_path("truncate");
+	ktap_begin("truncate", 6);
+	sigbus_beyond_eof();
+	partial_page();
+	race();
+	return ktap_end();
+}
