@@ -11,8 +11,8 @@ import unittest
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import (config, deps, gitutil, junit, kunitrun, layers, overlay, queue,
-               reports, results, series, testall, tree, ui)
+from . import (config, deps, e2e, gitutil, junit, kunitrun, layers, overlay,
+               queue, reports, results, series, testall, tree, ui)
 from .errors import Exit, PclError
 
 
@@ -239,6 +239,9 @@ def parser() -> argparse.ArgumentParser:
                     help='comma-separated subset of: ' +
                     ','.join(layers.all_layers()))
     sp.set_defaults(func=cmd_test)
+
+    e2e.add_parser(sub, kernel_tree_opt,
+                   lambda args: prepare_tree(_kernel_tree(args)))
 
     sp = sub.add_parser('unittest', help='tests of the tools (tests/tools)')
     sp.add_argument('--json', metavar='FILE')

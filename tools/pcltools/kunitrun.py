@@ -177,8 +177,7 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
         kernel = out / 'arch/x86/boot/bzImage'
         if not cache.exists() and qemu.kvm_usable():
             # A kernel is needed to probe KVM with: build it first.
-            with ui.step('Building the QEMU kernel for the KVM probe',
-                         heartbeat=HEARTBEAT):
+            with ui.step('Building the QEMU kernel for the KVM probe'):
                 rc, st = stream(command(tree, layer, 'build', [], []), tree)
             if rc != 0:
                 return Outcome(layer, Exit.BUILD_FAILED, _build_failure(

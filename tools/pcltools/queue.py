@@ -152,14 +152,19 @@ def check_overlay_committed(tree_path: Path, overlay_dir: Path) -> None:
     for rel in overlay.files(overlay_dir):
         committed = gitutil.git_bytes(tree_path, 'cat-file', 'blob',
                                       f'HEAD:{rel}')
-        if committed != (overlay_dir / rel).read_bytes():
-            raise PclError(
-                Exit.EXPORT_REFUSED,
-                f'kunit/{rel} differs from {rel} committed at HEAD of '
-                f'{tree_path}: commit it in the tree into the patch that adds '
-                f'it (cp kunit/{rel} {tree_path}/{rel}; git -C {tree_path} '
-                f'commit --fixup=<commit> {rel}; git -C {tree_path} rebase -i '
-                f'--autosquash {config.BASE_TAG}), then export again')
+        if committed == (overlay_dir / rel).read_bytes():
+            continue
+        adder = gitutil.git(tree_path, 'log', '--diff-filter=A', '--format=%h',
+                            f'{config.BASE_TAG}..HEAD', '--', rel,
+                            check=False).split()
+        commit = adder[-1] if adder else '<commit that adds it>'
+        raise PclError(
+            Exit.EXPORT_REFUSED,
+            f'kunit/{rel} differs from {rel} committed at HEAD of '
+            f'{tree_path}: commit it in the tree into the patch that adds it '
+            f'(cp kunit/{rel} {tree_path}/{rel} && git -C {tree_path} commit '
+            f'--fixup={commit} {rel} && git -C {tree_path} rebase -i '
+            f'--autosquash {config.BASE_TAG}), then export again')
 
 
 def _cover_ident(cover: Cover) -> Optional[tuple[str, str, str]]:
