@@ -16,7 +16,7 @@ class FakeKunitTest(TmpTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.tree = self.tmp / 'linux'
+        self.tree = self.tmp / 'build/linux'      # the managed tree
         kdir = self.tree / 'tools/testing/kunit'
         kdir.mkdir(parents=True)
         shutil.copy(DATA / 'fake_kunit.py', kdir / 'kunit.py')
@@ -74,6 +74,8 @@ class FakeKunitTest(TmpTestCase):
         self.assertIn(f'--kunitconfig={self.tmp}/.kunitconfig', cmd)
         self.assertEqual(cmd[-1], 'suite*')
         self.assertNotIn('--qemu_args=-accel tcg', cmd)
+        other = kunitrun.build_dir(self.tmp / 'mine', self.layer)
+        self.assertRegex(other.name, r'^uml-[0-9a-f]{8}$')
         smp = kunitrun.Layer('smp', 'SMP', [], qemu_config=Path('/q.py'))
         cmd = kunitrun.command(self.tree, smp, 'run', [], ['-accel', 'tcg'])
         self.assertIn('--qemu_config=/q.py', cmd)

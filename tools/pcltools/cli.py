@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     queue_len = len(series.read(config.patches_dir()))
     outcome = kunitrun.run(path, layer, extra, series_len=queue_len)
     if outcome.scan is not None and outcome.scan.reports:
-        kunitrun.print_scan(outcome.scan, config.out_dir(layer.name) / 'test.log')
+        kunitrun.print_scan(outcome.scan, outcome.build_dir / 'test.log')
     if args.json:
         kunitrun.save_json(outcome, Path(args.json))
         ui.info(f'kunit.py JSON results written to {args.json}')

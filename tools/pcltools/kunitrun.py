@@ -8,6 +8,7 @@ exit code can tell a failing case from a build failure or a crash.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -50,6 +51,15 @@ class Outcome:
     counts: results.Counts = field(default_factory=results.Counts)
     scan: Optional[reports.Scan] = None
     accel: str = ''
+    build_dir: Path = Path()
+
+
+def build_dir(tree: Path, layer: Layer) -> Path:
+    """build/out/<layer>; a user's tree (KERNEL_TREE) gets its own."""
+    name = layer.name
+    if tree.resolve() != config.managed_tree().resolve():
+        name += '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
+    return config.out_dir(name)
 
 
 def kunit_py(tree: Path) -> Path:
@@ -64,7 +74,7 @@ def _env() -> dict[str, str]:
 
 def command(tree: Path, layer: Layer, action: str, extra: list[str],
             accel: list[str]) -> list[str]:
-    out = config.out_dir(layer.name)
+    out = build_dir(tree, layer)
     cmd = [sys.executable, str(kunit_py(tree)), action, f'--build_dir={out}']
     cmd += [f'--kunitconfig={p}' for p in layer.kunitconfigs]
     if shutil.which('ccache'):
@@ -130,8 +140,7 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
     return proc.wait(), st
 
 
-def _build_failure(layer: Layer, captured: str, series_len: int) -> str:
-    out = config.out_dir(layer.name)
+def _build_failure(out: Path, captured: str, series_len: int) -> str:
     log = out / 'build-error.log'
     log.write_text(captured)
     problem = buildlog.config_problem(captured)
@@ -165,7 +174,7 @@ def crashed(log_text: str, streamed: str, counts: results.Counts) -> str:
 
 def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
         scan: bool = True) -> Outcome:
-    out = config.out_dir(layer.name)
+    out = build_dir(tree, layer)
     out.mkdir(parents=True, exist_ok=True)
     for stale in ('test.log', 'results.json', 'build-error.log'):
         (out / stale).unlink(missing_ok=True)
@@ -181,7 +190,8 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
                 rc, st = stream(command(tree, layer, 'build', [], []), tree)
             if rc != 0:
                 return Outcome(layer, Exit.BUILD_FAILED, _build_failure(
-                    layer, ''.join(st.captured or st.lines), series_len))
+                    out, ''.join(st.captured or st.lines), series_len),
+                    build_dir=out)
         accel_name, why = qemu.choose(cache, kernel)
         accel = qemu.accel_args(accel_name)
         ui.info(f'QEMU accelerator: {accel_name} ({why}): {" ".join(accel)}')
@@ -193,13 +203,13 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
     rc, st = stream(cmd, tree)
     ui.info(f'{layer.title}: kunit.py finished in '
             f'{ui.fmt_secs(time.monotonic() - start)} (exit status {rc})')
-    outcome = Outcome(layer, Exit.OK, accel=accel_name)
+    outcome = Outcome(layer, Exit.OK, accel=accel_name, build_dir=out)
 
     if not st.started:
         if rc == 0:
             return outcome          # e.g. --list_tests
         outcome.code = Exit.BUILD_FAILED
-        outcome.message = _build_failure(layer, ''.join(st.captured),
+        outcome.message = _build_failure(out, ''.join(st.captured),
                                          series_len)
         return outcome
     if st.captured:
@@ -241,7 +251,7 @@ def print_scan(scan: reports.Scan, log: Path) -> None:
 
 
 def save_json(outcome: Outcome, dest: Path) -> None:
-    src = config.out_dir(outcome.layer.name) / 'results.json'
+    src = outcome.build_dir / 'results.json'
     if src.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)

@@ -122,8 +122,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
         elif outcome.code == Exit.NO_TESTS:
             counts.add_case(Case(layer.name, 'tests-ran', 'FAIL'))
         if outcome.scan is not None:
-            kunitrun.print_scan(outcome.scan,
-                                config.out_dir(layer.name) / 'test.log')
+            kunitrun.print_scan(outcome.scan, outcome.build_dir / 'test.log')
             counts.add_case(Case(layer.name, 'kernel-reports',
                                  'FAIL' if outcome.scan.unexpected else 'PASS'))
         record(layer.name, counts, outcome.code)
