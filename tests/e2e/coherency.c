@@ -16,8 +16,9 @@
  * With the mechanism on, stale reads must be 0.  With it off (boot
  * parameter ext2.pagecache_lock=0, seen as E2E_MECHANISM=off) the count
  * is reported, not checked.  The last case proves that the checker can
- * fail: a writer that publishes each generation BEFORE its pwrite() must
- * produce stale reads.
+ * fail: a writer that publishes each generation BEFORE its pwrite() (and
+ * pauses between the two, so that the readers run in between even on one
+ * CPU) must produce stale reads.
  */
 #include "e2e.h"
 
@@ -72,8 +73,12 @@ static void *writer(void *arg)
 
 	for (gen = 1; gen <= (uint64_t)r->generations && now() < end; gen++) {
 		fill_gen(buf, gen, SIZE);
-		if (r->publish_early)
+		if (r->publish_early) {
+			/* The fault: published too early, and a pause that
+			 * lets the readers in before the write. */
 			atomic_store(&r->published, gen);
+			usleep(100);
+		}
 		if (pwrite(r->dfd, buf, SIZE, 0) != SIZE) {
 			diag("writer: pwrite of generation %llu: %s",
 			     (unsigned long long)gen, strerror(errno));
@@ -100,7 +105,7 @@ static void judge(struct reader *rd, uint64_t before, const uint64_t *first,
 	r->stale[rd->kind]++;
 	if (r->examples++ < EXAMPLES)
 		diag("%s: stale read by %s: page %d holds generation %llu, "
-		     "generation %llu was complete before the read began",
+		     "generation %llu was published before the read began",
 		     r->mode, reader_names[rd->kind], page,
 		     (unsigned long long)seen, (unsigned long long)before);
 	pthread_mutex_unlock(&r->lock);

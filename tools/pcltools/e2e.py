@@ -178,7 +178,8 @@ def build_programs(src: Path, out: Path) -> Path:
     """make -C tests/e2e O=out: incremental; the first errors on failure."""
     log = out / 'build.log'
     rc = _run_logged(['make', '-C', str(src), f'O={out}'], src, log,
-                     'Building the e2e programs')
+                     'Building the e2e programs',
+                     dict(os.environ, LC_ALL='C'))
     if rc != 0:
         text = log.read_text(errors='replace')
         errors = buildlog.first_errors(text) or '\n'.join(
@@ -297,7 +298,7 @@ def _install(src: Path, dest: Path) -> None:
 def uml_command(kernel: Path, root: Path, image: Path,
                 extra: tuple[str, ...]) -> list[str]:
     return [str(kernel), f'mem={UML_MEM}', f'ubd0={image}', 'root=/dev/root',
-            'rootfstype=hostfs', f'rootflags={root}', 'init=/init',
+            'rootfstype=hostfs', f'rootflags={root}', 'rw', 'init=/init',
             'console=tty', 'con0=fd:0,fd:1', 'con=null', *extra]
 
 
@@ -568,7 +569,7 @@ def scan_console(res: VariantResult, log: Path) -> reports.Scan:
 @dataclass
 class Options:
     variants: list[Variant]
-    only: Optional[str] = None
+    programs: list[Program]
     timeout: Optional[int] = None
     rebuild: bool = False
     junit: Optional[Path] = None
@@ -580,9 +581,9 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     exit code and the counts (a kernel-reports case per variant)."""
     deps.ensure(config.E2E_PACKAGES)
     find_mke2fs()
-    repo = config.repo_root()
-    programs = select(read_plan(repo / PLAN), opts.only)
-    progs = build_programs(repo / SOURCES, root_dir() / 'progs')
+    programs = opts.programs
+    progs = build_programs(config.repo_root() / SOURCES,
+                           root_dir() / 'progs')
     kernels: dict[str, Path] = {}
     for v in opts.variants:
         if v.kernel not in kernels:
@@ -650,8 +651,9 @@ def cmd_e2e(args: argparse.Namespace,
                        'seconds')
     if args.hook:
         return _hook(args)
+    programs = select(read_plan(config.repo_root() / PLAN), args.only)
     tree = prepare(args)
-    opts = Options(_variants(args), args.only, args.timeout, args.rebuild,
+    opts = Options(_variants(args), programs, args.timeout, args.rebuild,
                    Path(args.junit) if args.junit else None)
     code, counts = run(tree, opts, sys.stdout)
     ui.info(f'End-to-end: {counts.closing_line()}')
@@ -672,7 +674,9 @@ def _hook(args: argparse.Namespace) -> int:
             variants = _variants(args) if (args.all or args.on or
                                            args.lockdep or args.off) else \
                 [VARIANTS[k] for k in HOOK_VARIANTS]
-            opts = Options(variants, args.only, args.timeout, args.rebuild)
+            programs = select(read_plan(config.repo_root() / PLAN),
+                              args.only)
+            opts = Options(variants, programs, args.timeout, args.rebuild)
             code, counts = run(Path(tree), opts, ktap)
             ui.info(f'End-to-end: {counts.closing_line()}')
             # make test scans test.log for kernel reports itself.

@@ -1,0 +1,301 @@
+"""The end-to-end runner: plan, status, KTAP assembly, hang handling,
+incremental kernel builds, build errors and the command line."""
+
+import os
+import stat
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from .helpers import TmpTestCase, make_kernel_like_repo, sh
+from pcltools import config, e2e, results, ui
+from pcltools.errors import Exit, PclError
+
+REPO = Path(__file__).resolve().parents[2]
+PCL = REPO / 'tools/pcl'
+
+
+def kunit_py() -> Path | None:
+    """A real kunit.py to parse KTAP with, when one is around."""
+    env = os.environ.get('PCL_KUNIT_PY')
+    if env and Path(env).is_file():
+        return Path(env)
+    managed = config.managed_tree() / 'tools/testing/kunit/kunit.py'
+    return managed if managed.is_file() else None
+
+
+class PlanTest(TmpTestCase):
+    def write(self, text: str) -> Path:
+        path = self.tmp / 'plan'
+        path.write_text(text)
+        return path
+
+    def test_parse(self) -> None:
+        plan = e2e.read_plan(self.write('# comment\n\na 10 prog x y  # c\n'
+                                        'b 5 other\n'))
+        self.assertEqual(plan, [e2e.Program('a', 10, ('prog', 'x', 'y')),
+                                e2e.Program('b', 5, ('other',))])
+        self.assertEqual(e2e.wall_limit(plan),
+                         e2e.BOOT_MARGIN + 15 + 2 * e2e.KILL_GRACE)
+
+    def test_bad_lines(self) -> None:
+        for text in ('a ten prog\n', 'a 10\n', 'a 0 prog\n', 'a-b 1 p\n',
+                     'a 1 p\na 2 q\n', '# nothing\n'):
+            with self.subTest(text=text):
+                with self.assertRaises(PclError) as cm:
+                    e2e.read_plan(self.write(text))
+                self.assertEqual(cm.exception.code, Exit.USAGE)
+
+    def test_select(self) -> None:
+        plan = e2e.read_plan(self.write('a 1 p\nb 1 q\nc 1 r\n'))
+        self.assertEqual([p.name for p in e2e.select(plan, 'c,a')],
+                         ['a', 'c'])
+        self.assertEqual(e2e.select(plan, None), plan)
+        with self.assertRaises(PclError) as cm:
+            e2e.select(plan, 'a,zz')
+        self.assertIn('zz', cm.exception.message)
+
+    def test_repository_plan_is_built_by_the_makefile(self) -> None:
+        plan = e2e.read_plan(REPO / e2e.PLAN)
+        makefile = (REPO / e2e.SOURCES / 'Makefile').read_text()
+        built = next(line for line in makefile.splitlines()
+                     if line.startswith('PROGRAMS')).split('=')[1].split()
+        for prog in plan:
+            self.assertIn(prog.argv[0], built)
+            self.assertTrue((REPO / e2e.SOURCES / f'{prog.argv[0]}.c')
+                            .is_file())
+
+
+class StatusTest(TmpTestCase):
+    def test_read_status(self) -> None:
+        plan = [e2e.Program(n, 10, (n,)) for n in ('a', 'b', 'c', 'd')]
+        status = self.tmp / 'status'
+        status.write_text('start a\nend a exit=0 1.50\nstart b\n'
+                          'end b timeout 10.20\nstart c\n')
+        endings = e2e.read_status(status, plan)
+        self.assertEqual(endings['a'].exit_code, 0)
+        self.assertEqual(endings['a'].seconds, 1.5)
+        self.assertEqual(endings['b'].how, 'timeout')
+        self.assertEqual(endings['c'].how, 'running')
+        self.assertEqual(endings['d'].how, 'not-run')
+        self.assertEqual(e2e.read_status(self.tmp / 'none', plan)['a'].how,
+                         'not-run')
+
+
+PASSING = ['KTAP version 1', '# prog: mechanism on', '1..2', '# diag',
+           'ok 1 first', 'ok 2 second # SKIP reason']
+
+
+class KtapTest(TmpTestCase):
+    def test_complete_program(self) -> None:
+        lines, ok = e2e.program_ktap('prog', PASSING, e2e.Ending('exit=0'))
+        self.assertTrue(ok)
+        self.assertEqual(lines[:3], ['KTAP version 1', '# Subtest: prog',
+                                     '1..2'])
+        self.assertIn('ok 2 second # SKIP reason', lines)
+
+    def test_failing_case(self) -> None:
+        text = PASSING[:-1] + ['not ok 2 second']
+        lines, ok = e2e.program_ktap('prog', text, e2e.Ending('exit=1'))
+        self.assertFalse(ok)
+        self.assertNotIn('completed', ' '.join(lines))
+
+    def test_hang_names_the_program(self) -> None:
+        for ending, killed, why in (
+                (e2e.Ending('running'), True, 'wall-clock limit of 99 s'),
+                (e2e.Ending('timeout', 60), False, 'time limit (60 s)'),
+                (e2e.Ending('hung'), False, 'could not be killed'),
+                (e2e.Ending('signal=11'), False, 'signal 11'),
+                (e2e.Ending('exit=2'), False, 'status 2')):
+            with self.subTest(how=ending.how):
+                lines, ok = e2e.program_ktap('prog', PASSING[:-1], ending,
+                                             killed, 99)
+                self.assertFalse(ok)
+                self.assertIn('1..2', lines)
+                self.assertEqual(lines[-1], 'not ok 2 completed')
+                self.assertIn('# prog: ', lines[-2])
+                self.assertIn(why, lines[-2])
+
+    def test_no_output_at_all(self) -> None:
+        lines, ok = e2e.program_ktap('prog', [], e2e.Ending('exit=127'))
+        self.assertFalse(ok)
+        self.assertEqual(lines[2:], ['1..1', '# prog: exited with status '
+                                     '127 before its last case',
+                                     'not ok 1 completed'])
+
+    def document(self, endings: dict[str, e2e.Ending]) -> list[str]:
+        out = self.tmp / 'out'
+        out.mkdir(exist_ok=True)
+        (out / 'a.ktap').write_text('\n'.join(PASSING) + '\n')
+        (out / 'b.ktap').write_text('\n'.join(PASSING[:-1]) + '\n')
+        plan = [e2e.Program(n, 10, (n,)) for n in ('a', 'b', 'c')]
+        boot = e2e.Boot('', 1.0, True, -9)
+        variant = e2e.VARIANTS['lockdep']
+        part, ok = e2e.variant_ktap(variant, plan, out, endings, boot, 50)
+        self.assertFalse(ok)
+        return e2e.document([part], [ok], [variant.name])
+
+    def test_document_counts(self) -> None:
+        doc = self.document({'a': e2e.Ending('exit=0'),
+                             'b': e2e.Ending('running'),
+                             'c': e2e.Ending('not-run')})
+        self.assertEqual(doc[:2], ['KTAP version 1', '1..1'])
+        self.assertIn('    not ok 3 c # not run: an earlier program hung',
+                      doc)
+        self.assertEqual(doc[-1], 'not ok 1 e2e_lockdep')
+        kpy = kunit_py()
+        if kpy is None:
+            self.skipTest('no kunit.py to parse with')
+        ktap = self.tmp / 'doc.ktap'
+        ktap.write_text('\n'.join(doc) + '\n')
+        counts = results.from_kunit_json(
+            results.parse_ktap(kpy, ktap, self.tmp / 'r.json'), 'e2e')
+        # a: 1 pass + 1 skip; b: 1 pass + 'completed' failing; c: failing.
+        self.assertEqual((counts.passed, counts.failed + counts.crashed,
+                          counts.skipped), (2, 2, 1))
+        names = {(c.group, c.name, c.status) for c in counts.cases}
+        self.assertIn(('e2e.e2e_lockdep.b', 'completed', 'FAIL'), names)
+
+    def test_stale_counts_and_attribution(self) -> None:
+        text = ('# stale_reads mode=on total=0 pread=0\n'
+                '        # stale_reads mode=injected total=42 x\n')
+        self.assertEqual(e2e.stale_counts(text), [('on', 0),
+                                                  ('injected', 42)])
+        console = ('boot\ne2e: start a (limit 9 s)\nWARNING: x\n'
+                   'e2e: a: exit 0 in 1 s\nWARNING: y\n'
+                   'e2e: start b (limit 9 s)\nBUG: z\n')
+        self.assertEqual(e2e.attribute(console, 3), 'a')
+        self.assertEqual(e2e.attribute(console, 5), '')
+        self.assertEqual(e2e.attribute(console, 7), 'b')
+
+
+class BootTest(TmpTestCase):
+    """boot() against fake kernels (shell scripts): the wall-clock limit
+    kills the whole process group."""
+
+    def fake(self, body: str) -> Path:
+        path = self.tmp / 'linux'
+        path.write_text('#!/bin/sh\n' + body)
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return path
+
+    def test_hang_is_killed(self) -> None:
+        pidfile = self.tmp / 'child.pid'
+        kernel = self.fake(f'echo "e2e: start x"\nsleep 300 &\n'
+                           f'echo $! > {pidfile}\nwait\n')
+        seen: list[str] = []
+        start = time.monotonic()
+        boot = e2e.boot([str(kernel)], self.tmp / 'console.log', 1.5,
+                        seen.append)
+        self.assertLess(time.monotonic() - start, 15)
+        self.assertTrue(boot.killed)
+        self.assertIn('e2e: start x', boot.console)
+        self.assertTrue(any('killing' in s for s in seen))
+        child = int(pidfile.read_text())
+        time.sleep(0.2)
+        try:    # gone, or a zombie waiting for its new parent
+            state = Path(f'/proc/{child}/stat').read_text().split()[2]
+        except FileNotFoundError:
+            state = 'gone'
+        self.assertIn(state, ('gone', 'Z'))
+
+    def test_normal_exit(self) -> None:
+        kernel = self.fake('echo booted\necho "e2e: powering off"\n')
+        boot = e2e.boot([str(kernel)], self.tmp / 'console.log', 30,
+                        lambda m: None)
+        self.assertFalse(boot.killed)
+        self.assertEqual(boot.returncode, 0)
+        self.assertEqual(boot.console, 'booted\ne2e: powering off\n')
+
+
+class BuildTest(TmpTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        p = mock.patch.object(ui, 'info', lambda m: None)
+        p.start()
+        self.addCleanup(p.stop)
+
+    def test_program_build_error(self) -> None:
+        src = self.tmp / 'src'
+        src.mkdir()
+        (src / 'Makefile').write_text('$(O)/bad: bad.c\n'
+                                      '\tgcc -Wall -Werror -o $@ bad.c\n')
+        (src / 'bad.c').write_text('int main(void) { return missing; }\n')
+        with self.assertRaises(PclError) as cm:
+            e2e.build_programs(src, self.tmp / 'out')
+        self.assertEqual(cm.exception.code, Exit.BUILD_FAILED)
+        self.assertIn("error: 'missing' undeclared", cm.exception.message)
+        self.assertTrue((self.tmp / 'out/build.log').exists())
+
+    def test_kernel_stamp_follows_the_tree(self) -> None:
+        tree = make_kernel_like_repo(self.tmp / 'linux')
+        frag = self.tmp / 'e2e.config'
+        frag.write_text('CONFIG_EXT2_FS=y\n')
+        first = e2e.kernel_stamp(tree, [frag])
+        self.assertTrue(first)
+        self.assertEqual(e2e.kernel_stamp(tree, [frag]), first)
+        (tree / 'mm/filemap.c').write_text('changed\n')
+        changed = e2e.kernel_stamp(tree, [frag])
+        self.assertNotEqual(changed, first)
+        sh(tree, 'git', 'commit', '-qam', 'change')
+        committed = e2e.kernel_stamp(tree, [frag])
+        self.assertNotIn(committed, (first, changed))
+        (tree / 'mm/new.c').write_text('new\n')
+        self.assertNotEqual(e2e.kernel_stamp(tree, [frag]), committed)
+        (tree / 'mm/new.c').unlink()
+        self.assertEqual(e2e.kernel_stamp(tree, [frag]), committed)
+        frag.write_text('CONFIG_EXT2_FS=y\nCONFIG_PREEMPT=y\n')
+        self.assertNotEqual(e2e.kernel_stamp(tree, [frag]), committed)
+        self.assertEqual(e2e.kernel_stamp(self.tmp, [frag]), '')
+
+    def test_up_to_date_kernel_is_not_rebuilt(self) -> None:
+        tree = make_kernel_like_repo(self.tmp / 'linux')
+        with mock.patch.object(config, 'build_root',
+                               lambda: self.tmp / 'build'), \
+                mock.patch.object(config, 'kconfigs_dir',
+                                  lambda: REPO / 'kconfigs'), \
+                mock.patch.object(e2e, '_run_logged') as build:
+            variant = e2e.VARIANTS['on']
+            out = self.tmp / 'build/out/e2e/kernel'
+            out.mkdir(parents=True)
+            (out / 'linux').write_text('')
+            stamp = e2e.kernel_stamp(tree, [REPO / 'kconfigs/e2e.config'])
+            (out / '.pcl-e2e-stamp').write_text(stamp + '\n')
+            self.assertEqual(e2e.build_kernel(tree, variant), out / 'linux')
+            build.assert_not_called()
+            build.return_value = 0
+            e2e.build_kernel(tree, variant, rebuild=True)
+            build.assert_called_once()
+
+
+class CliTest(TmpTestCase):
+    def pcl(self, *args: str, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(PCL), 'e2e', *args],
+                              text=True, capture_output=True,
+                              env={**os.environ, **(env or {})})
+
+    def test_bad_input(self) -> None:
+        for args in (['--only', 'nope'], ['--timeout', '0'], ['--bogus']):
+            with self.subTest(args=args):
+                proc = self.pcl(*args)
+                self.assertEqual(proc.returncode, Exit.USAGE, proc.stderr)
+                self.assertNotIn('Traceback', proc.stderr + proc.stdout)
+
+    def test_hook_without_tree_prints_ktap(self) -> None:
+        env = {k: v for k, v in os.environ.items()
+               if k != 'PCL_KERNEL_TREE'}
+        proc = subprocess.run([sys.executable, str(PCL), 'e2e', '--hook'],
+                              text=True, capture_output=True, env=env)
+        self.assertEqual(proc.returncode, Exit.USAGE)
+        self.assertTrue(proc.stdout.startswith('KTAP version 1\n1..1\n'
+                                               'not ok 1 e2e_setup'))
+        self.assertIn('PCL_KERNEL_TREE', proc.stderr)
+        self.assertNotIn('Traceback', proc.stderr)
+
+
+if __name__ == '__main__':
+    unittest.main()
