@@ -233,7 +233,9 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
         outcome.message = 'no test case ran (check the filter and kunitconfig)'
     elif outcome.counts.failed or rc != 0:
         outcome.code = Exit.TESTS_FAILED
-        outcome.message = f'{outcome.counts.failed} case(s) failed'
+        outcome.message = f'{outcome.counts.failed} case(s) failed' \
+            if outcome.counts.failed else \
+            f'kunit.py reported a failure (exit status {rc})'
     elif outcome.scan and outcome.scan.unexpected:
         outcome.code = Exit.KERNEL_REPORTS
         outcome.message = 'unexpected kernel reports (see above)'
