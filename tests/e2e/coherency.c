@@ -9,6 +9,7 @@
  *   mmap       loads through a shared mapping (every other round after
  *              madvise(MADV_WILLNEED))
  *   readahead  posix_fadvise(WILLNEED) or readahead(2), then pread(2)
+ *   splice     splice(2) from the file into a pipe, then read(2)
  *
  * A page holding a generation older than g is a stale read: the page
  * cache kept (or re-read) data that a completed write replaced.
@@ -40,9 +41,9 @@
 #define MIN_READS	50	/* per reader, or the run proves nothing */
 #define EXAMPLES	3
 
-enum { PREAD, MMAP, READAHEAD, NREADERS };
+enum { PREAD, MMAP, READAHEAD, SPLICE, NREADERS };
 static const char *const reader_names[NREADERS] = {
-	"pread", "mmap", "readahead"
+	"pread", "mmap", "readahead", "splice"
 };
 
 struct run {
@@ -111,13 +112,40 @@ static void judge(struct reader *rd, uint64_t before, const uint64_t *first,
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The range through splice(2) into a pipe (the pipe holds 16 pages). */
+static bool splice_read(int fd, const int *pipefd, uint8_t *buf)
+{
+	loff_t off = 0;
+	size_t got = 0;
+
+	while (off < (loff_t)SIZE) {
+		ssize_t n = splice(fd, &off, pipefd[1], NULL, SIZE - off, 0);
+
+		if (n <= 0)
+			return false;
+	}
+	while (got < SIZE) {
+		ssize_t n = read(pipefd[0], buf + got, SIZE - got);
+
+		if (n <= 0)
+			return false;
+		got += n;
+	}
+	return true;
+}
+
 static void *reader(void *arg)
 {
 	struct reader *rd = arg;
 	struct run *r = rd->run;
 	uint8_t *buf = alloc_aligned(SIZE);
+	int pipefd[2] = { -1, -1 };
 	long round;
 
+	if (rd->kind == SPLICE && pipe(pipefd)) {
+		diag("pipe: %s", strerror(errno));
+		goto out;
+	}
 	for (round = 0; !atomic_load(&r->stop); round++) {
 		uint64_t before = atomic_load(&r->published);
 		uint64_t first, last;
@@ -133,6 +161,17 @@ static void *reader(void *arg)
 				first = w[0];
 				last = w[PAGE / 8 - 1];
 				judge(rd, before, &first, &last, p);
+			}
+			break;
+		case SPLICE:
+			if (!splice_read(r->bfd, pipefd, buf)) {
+				diag("splice: %s", strerror(errno));
+				goto out;
+			}
+			for (p = 0; p < NPAGES; p++) {
+				const uint64_t *w =
+					(const uint64_t *)(buf + p * PAGE);
+				judge(rd, before, &w[0], &w[PAGE / 8 - 1], p);
 			}
 			break;
 		case READAHEAD:
@@ -158,13 +197,18 @@ static void *reader(void *arg)
 		r->reads[rd->kind]++;
 	}
 out:
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
 	munmap(buf, SIZE);
 	return NULL;
 }
 
 static long total_stale(const struct run *r)
 {
-	return r->stale[PREAD] + r->stale[MMAP] + r->stale[READAHEAD];
+	return r->stale[PREAD] + r->stale[MMAP] + r->stale[READAHEAD] +
+	       r->stale[SPLICE];
 }
 
 /* One writer and the three readers; false when the set-up failed. */
@@ -194,11 +238,11 @@ static bool run(struct run *r)
 	for (i = 0; i < NREADERS; i++)
 		join_thread(tr[i]);
 	diag("stale_reads mode=%s total=%ld pread=%ld mmap=%ld readahead=%ld "
-	     "generations=%llu reads=%ld/%ld/%ld seconds=%.1f", r->mode,
-	     total_stale(r), r->stale[PREAD], r->stale[MMAP],
-	     r->stale[READAHEAD], (unsigned long long)r->written,
-	     r->reads[PREAD], r->reads[MMAP], r->reads[READAHEAD],
-	     now() - start);
+	     "splice=%ld generations=%llu reads=%ld/%ld/%ld/%ld seconds=%.1f",
+	     r->mode, total_stale(r), r->stale[PREAD], r->stale[MMAP],
+	     r->stale[READAHEAD], r->stale[SPLICE],
+	     (unsigned long long)r->written, r->reads[PREAD], r->reads[MMAP],
+	     r->reads[READAHEAD], r->reads[SPLICE], now() - start);
 	munmap(r->map, SIZE);
 	munmap(zero, SIZE);
 	close(r->dfd);

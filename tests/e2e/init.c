@@ -6,7 +6,9 @@
  * (lines "name timeout-seconds program [args...]", '#' comments), and runs
  * each program from /bin with its stdout in /out/<name>.ktap and
  * E2E_DIR=/mnt/<name>, E2E_MECHANISM=on|off in its environment ("off" when
- * the kernel command line has ext2.pagecache_lock=0).  A program that runs
+ * the kernel command line has ext2.pagecache_lock=0) and E2E_PARAM, the
+ * value of /sys/module/ext2/parameters/pagecache_lock ("absent" when this
+ * kernel's ext2 has no such parameter).  A program that runs
  * past its time limit is killed (SIGKILL to its process group).  /out/status
  * records "start <name>" and "end <name> <how> <seconds>" lines, written
  * through to the host as they happen, so a hang can be named even when the
@@ -128,6 +130,22 @@ static bool mechanism_off(void)
 	return strstr(buf, "ext2.pagecache_lock=0") != NULL;
 }
 
+/* The kernel's view of the switch, when ext2 has the parameter. */
+static void ext2_param(char *buf, size_t len)
+{
+	int fd = open("/sys/module/ext2/parameters/pagecache_lock", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		snprintf(buf, len, "absent");
+		return;
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 static bool mount_disk(void)
 {
 	mkdir(MNT, 0755);
@@ -139,6 +157,8 @@ static bool mount_disk(void)
 	}
 	return true;
 }
+
+static char param[64];
 
 static void child(const char *name, char **argv, bool off)
 {
@@ -155,6 +175,7 @@ static void child(const char *name, char **argv, bool off)
 		_exit(126);
 	setenv("E2E_DIR", dir, 1);
 	setenv("E2E_MECHANISM", off ? "off" : "on", 1);
+	setenv("E2E_PARAM", param, 1);
 	execv(path, argv);
 	printf("# exec %s: %s\n", path, strerror(errno));
 	_exit(127);
@@ -238,8 +259,13 @@ int main(void)
 		say("mount /proc: %s", strerror(errno));
 	mkdir("/out", 0755);
 	status_fd = open("/out/status", O_WRONLY | O_CREAT | O_APPEND, 0644);
+	mkdir("/sys", 0755);
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		say("mount /sys: %s", strerror(errno));
 	off = mechanism_off();
-	say("init: mechanism %s", off ? "off (ext2.pagecache_lock=0)" : "on");
+	ext2_param(param, sizeof(param));
+	say("init: mechanism %s; /sys/module/ext2/parameters/pagecache_lock: "
+	    "%s", off ? "off (ext2.pagecache_lock=0)" : "on", param);
 	if (!mount_disk()) {
 		status("no-disk");
 		power_off(false);

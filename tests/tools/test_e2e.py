@@ -259,7 +259,9 @@ class BuildTest(TmpTestCase):
                                   lambda: REPO / 'kconfigs'), \
                 mock.patch.object(e2e, '_run_logged') as build:
             variant = e2e.VARIANTS['on']
-            out = self.tmp / 'build/out/e2e/kernel'
+            out = e2e.kernel_dir(tree, variant)
+            self.assertEqual(out.parent, self.tmp / 'build/out/e2e')
+            self.assertTrue(out.name.startswith('kernel-'))   # user tree
             out.mkdir(parents=True)
             (out / 'linux').write_text('')
             stamp = e2e.kernel_stamp(tree, [REPO / 'kconfigs/e2e.config'])

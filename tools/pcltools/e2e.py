@@ -216,11 +216,18 @@ def kernel_stamp(tree: Path, fragments: list[Path]) -> str:
     return h.hexdigest()
 
 
+def kernel_dir(tree: Path, variant: Variant) -> Path:
+    """build/out/e2e/kernel[-lockdep]; a user's tree (KERNEL_TREE) gets
+    its own, named as kunitrun names them."""
+    layer = kunitrun.Layer(variant.kernel, variant.title, [])
+    return root_dir() / kunitrun.build_dir(tree, layer).name
+
+
 def build_kernel(tree: Path, variant: Variant, rebuild: bool = False) -> Path:
     """kunit.py build for the variant; skipped when the stamp matches."""
-    out = root_dir() / variant.kernel
-    binary = out / 'linux'
     fragments = [config.kconfigs_dir() / f for f in variant.fragments]
+    out = kernel_dir(tree, variant)
+    binary = out / 'linux'
     for frag in fragments:
         if not frag.is_file():
             raise PclError(Exit.USAGE, f'{frag}: no such kconfig fragment')
@@ -278,7 +285,7 @@ def make_image(image: Path) -> None:
 def prepare_root(root: Path, progs: Path, programs: list[Program]) -> None:
     """The hostfs root: /init, /bin/<program>, /plan, empty /out."""
     shutil.rmtree(root / 'out', ignore_errors=True)
-    for sub in ('bin', 'out', 'dev', 'mnt', 'proc'):
+    for sub in ('bin', 'out', 'dev', 'mnt', 'proc', 'sys'):
         (root / sub).mkdir(parents=True, exist_ok=True)
     _install(progs / 'init', root / 'init')
     for prog in {p.argv[0] for p in programs}:
@@ -518,6 +525,11 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     boot_ = boot(cmd, run_dir / 'console.log', limit)
     ui.info(f'UML ({variant.title}) ran {ui.fmt_secs(boot_.seconds)}'
             f'{" and was killed" if boot_.killed else ""}')
+    if OFF_PARAM in variant.boot_args and \
+            'parameters/pagecache_lock: absent' in boot_.console:
+        ui.warn(f'this kernel\'s ext2 has no pagecache_lock parameter: '
+                f'{OFF_PARAM} switched nothing off (the series does not '
+                'let ext2 opt in yet)')
     endings = read_status(root / 'out/status', programs)
     ktap, ok = variant_ktap(variant, programs, root / 'out', endings, boot_,
                             limit)
