@@ -23,6 +23,8 @@
 #include <linux/ramfs.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #define PCF_BLOCKED_AFTER	(HZ / 10)
@@ -492,7 +494,12 @@ static int pcg_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 static const struct file_operations pcg_fops = {
-	.mmap = pcg_mmap,
+	.llseek		= generic_file_llseek,
+	.read_iter	= generic_file_read_iter,
+	.write_iter	= generic_file_write_iter,
+	.splice_read	= filemap_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.mmap		= pcg_mmap,
 };
 
 struct pcg_ctx {
@@ -731,7 +738,188 @@ static struct kunit_suite pcg_test_suite = {
 	.test_cases = pcg_test_cases,
 };
 
-kunit_test_suites(&fdm_test_suite, &pcf_test_suite, &pcg_test_suite);
+/* ---- Every path that adds folios waits while the lock is held for block ---- */
+
+#define PCA_HOLD_MS	200
+
+struct pca_holder {
+	struct address_space	*mapping;
+	unsigned long		nrpages_while_held;
+	struct completion	holding;
+	struct completion	done;
+};
+
+static int pca_holder_fn(void *data)
+{
+	struct pca_holder *h = data;
+
+	pagecache_block_get(&h->mapping->pagecache_lock);
+	complete(&h->holding);
+	msleep(PCA_HOLD_MS);
+	h->nrpages_while_held = READ_ONCE(h->mapping->nrpages);
+	pagecache_block_put(&h->mapping->pagecache_lock);
+	complete(&h->done);
+	return 0;
+}
+
+struct pca_path {
+	const char	*name;
+	int		(*run)(struct kunit *test, struct file *file);
+};
+
+static int pca_buffered_read(struct kunit *test, struct file *file)
+{
+	char buf[16];
+	loff_t pos = 0;
+
+	return kernel_read(file, buf, sizeof(buf), &pos) == sizeof(buf) ? 0 : -EIO;
+}
+
+static int pca_buffered_write(struct kunit *test, struct file *file)
+{
+	static const char buf[16] = "pagecache-lock";
+	loff_t pos = 0;
+
+	return kernel_write(file, buf, sizeof(buf), &pos) == sizeof(buf) ? 0 : -EIO;
+}
+
+/*
+ * The readahead that fadvise(WILLNEED), madvise(MADV_WILLNEED) and
+ * readahead(2) start on a file with a backing device.  ramfs has none, so
+ * fadvise is a no-op on it and its files get no readahead window: call the
+ * readahead code directly, with a window.
+ */
+static int pca_readahead(struct kunit *test, struct file *file)
+{
+	/* No backing device means no readahead window: give it one. */
+	file->f_ra.ra_pages = PCG_PAGES;
+	page_cache_sync_readahead(file->f_mapping, &file->f_ra, file, 0,
+				  PCG_PAGES);
+	return 0;
+}
+
+static int pca_mmap_fault(struct kunit *test, struct file *file)
+{
+	unsigned long addr;
+	char c;
+
+	addr = kunit_vm_mmap(test, file, 0, PCG_SIZE, PROT_READ, MAP_SHARED, 0);
+	if (!addr)
+		return -ENOMEM;
+	return copy_from_user(&c, (void __user *)addr, 1) ? -EFAULT : 0;
+}
+
+static int pca_splice_read(struct kunit *test, struct file *file)
+{
+	struct pcg_ctx *ctx = test->priv;
+	loff_t in = 0, out = 0;
+
+	return do_splice_direct(file, &in, ctx->files[1], &out, PAGE_SIZE, 0) ==
+	       PAGE_SIZE ? 0 : -EIO;
+}
+
+static const struct pca_path pca_paths[] = {
+	{ "buffered read", pca_buffered_read },
+	{ "buffered write", pca_buffered_write },
+	{ "readahead", pca_readahead },
+	{ "mmap fault", pca_mmap_fault },
+	{ "splice read", pca_splice_read },
+};
+
+static void pca_path_desc(const struct pca_path *path, char *desc)
+{
+	strscpy(desc, path->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pca_path, pca_paths, pca_path_desc);
+
+struct pca_result {
+	int		ret;
+	unsigned long	nrpages_while_held;
+	s64		waited_ms;
+	unsigned long	nrpages_after;
+};
+
+/* Run @path while another kthread holds file 0 for block. */
+static bool pca_run(struct kunit *test, const struct pca_path *path,
+		    struct pca_result *res)
+{
+	struct pcg_ctx *ctx = test->priv;
+	struct file *file = ctx->files[0];
+	struct pca_holder *h = kzalloc(sizeof(*h), GFP_KERNEL);
+	struct task_struct *t;
+	ktime_t start;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->mapping = file->f_mapping;
+	init_completion(&h->holding);
+	init_completion(&h->done);
+	t = kthread_run(pca_holder_fn, h, "pca_holder");
+	if (IS_ERR(t)) {
+		kfree(h);
+		KUNIT_FAIL_AND_ABORT(test, "cannot start the holder thread");
+	}
+	wait_for_completion(&h->holding);
+
+	start = ktime_get();
+	res->ret = path->run(test, file);
+	res->waited_ms = ktime_ms_delta(ktime_get(), start);
+
+	if (!wait_for_completion_timeout(&h->done, PCF_TIMEOUT)) {
+		KUNIT_FAIL(test, "the block holder never finished");
+		return false;
+	}
+	res->nrpages_while_held = h->nrpages_while_held;
+	res->nrpages_after = READ_ONCE(file->f_mapping->nrpages);
+	kfree(h);
+	return true;
+}
+
+static void pagecache_add_path_waits_while_block_is_held(struct kunit *test)
+{
+	const struct pca_path *path = test->param_value;
+	struct pca_result res;
+
+	if (!pca_run(test, path, &res))
+		return;
+	KUNIT_EXPECT_EQ(test, res.ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, res.nrpages_while_held, 0UL,
+			    "%s added folios while block was held", path->name);
+	KUNIT_EXPECT_GE_MSG(test, res.waited_ms, (s64)PCA_HOLD_MS / 2,
+			    "%s did not wait for the block holder", path->name);
+	KUNIT_EXPECT_GT(test, res.nrpages_after, 0UL);
+}
+
+/* The same checks on a mapping that did not opt in must see no waiting. */
+static void pagecache_add_path_checker_catches_a_mapping_not_opted_in(struct kunit *test)
+{
+	struct pcg_ctx *ctx = test->priv;
+	struct pca_result res;
+
+	clear_bit(AS_PAGECACHE_LOCK, &ctx->files[0]->f_mapping->flags);
+	if (!pca_run(test, &pca_paths[0], &res))
+		return;
+	KUNIT_EXPECT_GT_MSG(test, res.nrpages_while_held, 0UL,
+			    "the checker missed folios added under a block holder");
+	KUNIT_EXPECT_LT(test, res.waited_ms, (s64)PCA_HOLD_MS / 2);
+}
+
+static struct kunit_case pca_test_cases[] = {
+	KUNIT_CASE_PARAM(pagecache_add_path_waits_while_block_is_held,
+			 pca_path_gen_params),
+	KUNIT_CASE(pagecache_add_path_checker_catches_a_mapping_not_opted_in),
+	{}
+};
+
+static struct kunit_suite pca_test_suite = {
+	.name = "pagecache_lock_add_paths",
+	.init = pcg_init,
+	.exit = pcg_exit,
+	.test_cases = pca_test_cases,
+};
+
+kunit_test_suites(&fdm_test_suite, &pcf_test_suite, &pcg_test_suite,
+		  &pca_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for faults_disabled_mapping and pagecache_lock_fault()");
 MODULE_LICENSE("GPL");
