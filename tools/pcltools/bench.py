@@ -1,0 +1,209 @@
+"""make bench: run the in-kernel benchmark suite and print its figures.
+
+The kernel side (mm/pagecache_lock_bench.c, CONFIG_PAGECACHE_LOCK_BENCHMARK)
+prints one `pcl-bench: {"name": ..., "unit": ..., "value": ...}` line per
+figure. This module runs it on UML and on QEMU x86_64 SMP, collects those
+lines from each kernel log, measures sizeof(struct address_space) on the
+base tree for the before/after comparison, and prints a table with ratios
+against rw_semaphore and the atomic floor. It measures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import config, deps, gitutil, kunitrun, ui
+from .errors import Exit, PclError
+
+LINE = re.compile(r'pcl-bench: (\{.*\})\s*$')
+UNCONTENDED = ('atomic_long_inc_dec', 'pagecache_add_get_put',
+               'pagecache_block_get_put', 'rwsem_down_up_read',
+               'percpu_rwsem_down_up_read')
+Figures = dict[str, dict[str, float]]
+
+
+def layers() -> dict[str, kunitrun.Layer]:
+    kc = config.kconfigs_dir()
+    return {
+        'uml': kunitrun.Layer('bench-uml', 'benchmark on UML',
+                              [kc / 'bench.config']),
+        'smp': kunitrun.Layer('bench-qemu-x86_64-smp',
+                              'benchmark on QEMU x86_64 SMP',
+                              [kc / 'bench.config'],
+                              qemu_config=kc / 'qemu_x86_64_smp.py',
+                              timeout=900),
+    }
+
+
+def parse(log_text: str) -> Figures:
+    """The pcl-bench figures of one kernel log, by name."""
+    figures: Figures = {}
+    for line in log_text.splitlines():
+        m = LINE.search(line)
+        if not m:
+            continue
+        try:
+            item = json.loads(m.group(1))
+            figures[str(item['name'])] = {'value': float(item['value']),
+                                          'unit': item['unit']}
+        except (ValueError, KeyError, TypeError):
+            continue
+    return figures
+
+
+def _ns(figures: Figures, name: str) -> Optional[float]:
+    item = figures.get(name)
+    return item['value'] / 1000.0 if item else None
+
+
+def ratios(figures: Figures) -> dict[str, float]:
+    """Uncontended costs against the atomic floor and rwsem read."""
+    floor = _ns(figures, 'atomic_long_inc_dec')
+    rwsem = _ns(figures, 'rwsem_down_up_read')
+    out: dict[str, float] = {}
+    for name in UNCONTENDED:
+        ns = _ns(figures, name)
+        if ns is None:
+            continue
+        if floor:
+            out[f'{name}/atomic'] = ns / floor
+        if rwsem:
+            out[f'{name}/rwsem'] = ns / rwsem
+    return out
+
+
+def table(machine: str, figures: Figures) -> str:
+    rows = [f'{machine}: {int(figures.get("nr_cpus", {}).get("value", 0))} '
+            'CPU(s)', '  uncontended get+put     ns/op  x atomic  x rwsem']
+    floor = _ns(figures, 'atomic_long_inc_dec')
+    rwsem = _ns(figures, 'rwsem_down_up_read')
+    for name in UNCONTENDED:
+        ns = _ns(figures, name)
+        if ns is None:
+            continue
+        rows.append(f'  {name:<24}{ns:7.2f}  {ns / floor if floor else 0:8.2f}'
+                    f'  {ns / rwsem if rwsem else 0:7.2f}')
+    rows.append('  contended, threads per state   add ops/s   block ops/s')
+    for n in (1, 2, 4):
+        add = figures.get(f'contended_{n}x{n}_add')
+        block = figures.get(f'contended_{n}x{n}_block')
+        if add and block:
+            rows.append(f'  {n} + {n}{"":<24}{add["value"]:11.0f}'
+                        f'   {block["value"]:11.0f}')
+    return '\n'.join(rows)
+
+
+def sizeof_address_space(tree: Path, out: Path, dot_config: Path) -> int:
+    """sizeof(struct address_space) as compiled in tree, read from the debug
+    information of fs/inode.o built with the benchmark's configuration."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / '.config').write_bytes(dot_config.read_bytes())
+    make = ['make', '-s', 'ARCH=um', f'O={out}', '-C', str(tree)]
+    for args in (['olddefconfig'], ['prepare'], ['KCFLAGS=-g', 'fs/inode.o']):
+        proc = subprocess.run(make + args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise PclError(Exit.BUILD_FAILED,
+                           f'building fs/inode.o in {tree} failed',
+                           proc.stderr[-2000:])
+    proc = subprocess.run(['gdb', '-batch', '-ex',
+                           'print sizeof(struct address_space)',
+                           str(out / 'fs/inode.o')],
+                          capture_output=True, text=True)
+    m = re.search(r'\$1 = (\d+)', proc.stdout)
+    if not m:
+        raise PclError(Exit.INTERNAL,
+                       'gdb could not read sizeof(struct address_space)',
+                       (proc.stderr or proc.stdout)[-500:])
+    return int(m.group(1))
+
+
+def base_sizeof(tree: Path, dot_config: Path) -> int:
+    """The same size on the base commit (pcl-base), from a worktree; cached
+    by base commit."""
+    base = gitutil.git(tree, 'rev-parse', config.BASE_TAG).strip()
+    cache = config.build_root() / 'bench' / f'sizeof-{base[:12]}.json'
+    if cache.exists():
+        return int(json.loads(cache.read_text())['sizeof_address_space'])
+    worktree = config.build_root() / 'linux-base'
+    if not worktree.exists():
+        with ui.step(f'Checking out {config.BASE_TAG} in {worktree}'):
+            gitutil.git(tree, 'worktree', 'add', '--detach', str(worktree),
+                        base)
+    with ui.step('Measuring sizeof(struct address_space) on the base',
+                 heartbeat=30):
+        size = sizeof_address_space(worktree, config.out_dir('bench-base'),
+                                    dot_config)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({'sizeof_address_space': size}) + '\n')
+    return size
+
+
+def run(tree: Path, machines: list[str], json_path: Path) -> int:
+    result: dict[str, object] = {}
+    texts: list[str] = []
+    dot_config: Optional[Path] = None
+    for machine in machines:
+        layer = layers()[machine]
+        outcome = kunitrun.run(tree, layer, [], scan=False)
+        if outcome.code not in (Exit.OK,):
+            raise PclError(outcome.code, f'{layer.title}: {outcome.message}')
+        log = outcome.build_dir / 'test.log'
+        figures = parse(log.read_text(errors='replace'))
+        if not figures:
+            raise PclError(Exit.INTERNAL,
+                           f'{layer.title}: no pcl-bench figures in {log}')
+        result[machine] = {'figures': figures, 'ratios': ratios(figures),
+                           'accelerator': outcome.accel or None}
+        texts.append(table(layer.title, figures))
+        dot_config = dot_config or outcome.build_dir / '.config'
+
+    sizes: dict[str, int] = {}
+    first = result.get(machines[0], {})
+    after = first.get('figures', {}).get('sizeof_address_space') \
+        if isinstance(first, dict) else None
+    if after and dot_config:
+        sizes = {'before': base_sizeof(tree, dot_config),
+                 'after': int(after['value'])}
+        result['sizeof_address_space'] = sizes
+        texts.append(f'sizeof(struct address_space), {machines[0]} bench '
+                     f'config: {sizes["before"]} bytes before, '
+                     f'{sizes["after"]} after '
+                     f'(+{sizes["after"] - sizes["before"]})')
+
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2, sort_keys=True) + '\n')
+    print('\n\n'.join(texts))
+    ui.info(f'figures written to {json_path}')
+    return 0
+
+
+def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
+               kernel_tree_opt: Callable[[argparse.ArgumentParser], None],
+               prepare: Callable[[argparse.Namespace], Path]) -> None:
+    sp = sub.add_parser('bench', help='run the in-kernel benchmark and print '
+                        'its figures (UML and QEMU SMP)')
+    kernel_tree_opt(sp)
+    sp.add_argument('--machines', default='uml,smp',
+                    help='comma-separated subset of: uml,smp')
+    sp.add_argument('--json', metavar='FILE',
+                    help='where to write the figures (default '
+                    'build/bench/bench.json)')
+
+    def cmd(args: argparse.Namespace) -> int:
+        machines = [m for m in args.machines.split(',') if m]
+        unknown = [m for m in machines if m not in layers()]
+        if unknown or not machines:
+            raise PclError(Exit.USAGE, f'--machines: unknown '
+                           f'{",".join(unknown)}; choose from uml,smp')
+        deps.ensure(['gdb'] + (config.QEMU_PACKAGES if 'smp' in machines
+                               else []))
+        tree = prepare(args)
+        path = Path(args.json) if args.json else \
+            config.build_root() / 'bench' / 'bench.json'
+        return run(tree, machines, path)
+    sp.set_defaults(func=cmd)
