@@ -16,8 +16,8 @@ tree_opt  = $(if $(KERNEL_TREE),--kernel-tree '$(KERNEL_TREE)')
 run_opts  = $(tree_opt) $(if $(SUITE),--suite '$(SUITE)') \
 	    $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)')
 
-.PHONY: run run-smp run-debug test unittest tree queue-prepare queue-export \
-	clean distclean
+.PHONY: run run-smp run-debug test unittest e2e bench tree queue-prepare \
+	queue-export clean distclean
 
 run:
 	$(PCL) run --layer uml $(run_opts) -- $(ARGS)
@@ -35,6 +35,16 @@ test:
 
 unittest:
 	$(PCL) unittest
+
+# The in-kernel benchmark on UML and QEMU SMP: a table of figures and
+# ratios, and the same as JSON in build/bench/bench.json (not a test).
+bench:
+	$(PCL) bench $(tree_opt) $(ARGS)
+
+# End-to-end programs in UML userspace; ARGS="--lockdep", "--off", "--all",
+# "--only coherency,truncate" ...
+e2e:
+	$(PCL) e2e $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)') $(ARGS)
 
 tree:
 	$(PCL) tree $(tree_opt)

@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import (config, deps, e2e, gitutil, junit, kunitrun, layers, overlay,
+from . import (bench, config, deps, e2e, gitutil, junit, kunitrun, layers, overlay,
                queue, reports, results, series, testall, tree, ui)
 from .errors import Exit, PclError
 
@@ -242,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
 
     e2e.add_parser(sub, kernel_tree_opt,
                    lambda args: prepare_tree(_kernel_tree(args)))
+    bench.add_parser(sub, kernel_tree_opt,
+                     lambda args: prepare_tree(_kernel_tree(args)))
 
     sp = sub.add_parser('unittest', help='tests of the tools (tests/tools)')
     sp.add_argument('--json', metavar='FILE')
