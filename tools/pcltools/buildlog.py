@@ -7,7 +7,8 @@ import re
 _ERROR = re.compile(r'(^\S+:\d+(:\d+)?: (fatal )?error: )|'
                     r'(undefined reference to )|'
                     r'(^\S*ld(\.\w+)?: .*(multiple definition|cannot find))|'
-                    r'(^ERROR: modpost: )')
+                    r'(^ERROR: modpost: )|(^fixdep: error )|'
+                    r'(No rule to make target)')
 _LOCATION = re.compile(r'^\S+:\d+(:\d+)?: (warning|error|note|fatal error):')
 _CONTEXT_BEFORE = re.compile(r'(In function|In file included from|'
                              r'^\s+from |At top level)')

@@ -11,8 +11,9 @@ import unittest
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import (bench, config, deps, e2e, gitutil, junit, kunitrun, layers, overlay,
-               queue, reports, results, series, testall, tree, ui)
+from . import (bench, config, deps, e2e, gitutil, junit, kunitrun, layers,
+               lock, overlay, queue, reports, results, series, testall, tree,
+               ui)
 from .errors import Exit, PclError
 
 
@@ -278,10 +279,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that only read their input or the repository: no lock needed.
+UNLOCKED = {'unittest', 'scan', 'junit'}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        if args.command in UNLOCKED:
+            return args.func(args)
+        with lock.repository_lock():
+            return args.func(args)
     except PclError as e:
         ui.error(e.message)
         if e.details:
