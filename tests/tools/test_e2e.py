@@ -273,12 +273,16 @@ class BuildTest(TmpTestCase):
             build.assert_called_once()
 
 
+# Bad input is refused before anything is touched: no need to wait for
+# the repository lock while another tools/pcl command runs.
+NO_LOCK = {'PCL_LOCK_HELD': '1'}
+
+
 class CliTest(TmpTestCase):
-    def pcl(self, *args: str, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
+    def pcl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, str(PCL), 'e2e', *args],
                               text=True, capture_output=True,
-                              env={**os.environ, **(env or {})})
+                              env={**os.environ, **NO_LOCK})
 
     def test_bad_input(self) -> None:
         for args in (['--only', 'nope'], ['--timeout', '0'], ['--bogus']):
@@ -289,7 +293,7 @@ class CliTest(TmpTestCase):
 
     def test_hook_without_tree_prints_ktap(self) -> None:
         env = {k: v for k, v in os.environ.items()
-               if k != 'PCL_KERNEL_TREE'}
+               if k != 'PCL_KERNEL_TREE'} | NO_LOCK
         proc = subprocess.run([sys.executable, str(PCL), 'e2e', '--hook'],
                               text=True, capture_output=True, env=env)
         self.assertEqual(proc.returncode, Exit.USAGE)

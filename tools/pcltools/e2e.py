@@ -109,8 +109,11 @@ class VariantResult:
     problem: str = ''           # hang or crash, for the exit code
 
 
+_root_override: Optional[Path] = None     # PCL_BUILD_DIR, in the hook
+
+
 def root_dir() -> Path:
-    return config.out_dir('e2e')
+    return _root_override or config.out_dir('e2e')
 
 
 # --- plan -----------------------------------------------------------------
@@ -302,11 +305,14 @@ def _install(src: Path, dest: Path) -> None:
     shutil.copy2(src, dest)
 
 
-def uml_command(kernel: Path, root: Path, image: Path,
+def uml_command(kernel: Path, run_dir: Path, root: Path, image: Path,
                 extra: tuple[str, ...]) -> list[str]:
+    """UML's command line; its umid directory goes in run_dir, not in
+    ~/.uml, so a killed machine leaves nothing behind elsewhere."""
     return [str(kernel), f'mem={UML_MEM}', f'ubd0={image}', 'root=/dev/root',
             'rootfstype=hostfs', f'rootflags={root}', 'rw', 'init=/init',
-            'console=tty', 'con0=fd:0,fd:1', 'con=null', *extra]
+            'console=tty', 'con0=fd:0,fd:1', 'con=null',
+            f'uml_dir={run_dir}', 'umid=uml', *extra]
 
 
 def boot(cmd: list[str], log: Path, limit: float,
@@ -519,7 +525,8 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     image = run_dir / 'disk.img'
     make_image(image)
     limit = float(timeout or wall_limit(programs))
-    cmd = uml_command(kernel, root, image, variant.boot_args)
+    shutil.rmtree(run_dir / 'uml', ignore_errors=True)
+    cmd = uml_command(kernel, run_dir, root, image, variant.boot_args)
     ui.info(f'Booting UML ({variant.title}), wall-clock limit '
             f'{limit:.0f} s: {" ".join(cmd)}')
     boot_ = boot(cmd, run_dir / 'console.log', limit)
@@ -675,8 +682,11 @@ def cmd_e2e(args: argparse.Namespace,
 def _hook(args: argparse.Namespace) -> int:
     """make test's hook (tests/e2e/run): KTAP alone on stdout, everything
     else on stderr; the tree comes from PCL_KERNEL_TREE."""
+    global _root_override
     ktap = sys.stdout
     tree = os.environ.get('PCL_KERNEL_TREE')
+    if os.environ.get('PCL_BUILD_DIR'):
+        _root_override = Path(os.environ['PCL_BUILD_DIR']).resolve()
     with contextlib.redirect_stdout(sys.stderr):
         try:
             if not tree or not Path(tree).is_dir():
