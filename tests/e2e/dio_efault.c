@@ -48,10 +48,19 @@ static bool expect_fault(const char *name, int fd, const void *src, off_t off,
 		ok = CHECK(false, "%s: wrote %zd bytes, expected EFAULT or %lu",
 			   name, n, good * PAGE);
 	if (n > 0) {
+		off_t bad = -1;
+
 		buf = read_direct(fd, n, off);
-		if (!buf || check_pattern(buf, tag, src_off, n) >= 0)
-			ok = CHECK(false, "%s: the written part is wrong",
-				   name);
+		if (buf)
+			bad = check_pattern(buf, tag, src_off, n);
+		if (!buf || bad >= 0)
+			ok = CHECK(false, "%s: the written part is wrong%s",
+				   name, buf ? "" : " (cannot read it back)");
+		if (bad >= 0)
+			diag("%s: first wrong word at byte %lld of the write: "
+			     "%#llx", name, (long long)(bad - src_off),
+			     (unsigned long long)*(uint64_t *)(buf + bad -
+							      src_off));
 		if (buf)
 			munmap(buf, n);
 	}
