@@ -1,0 +1,416 @@
+"""check/validate on small series made by real `git format-patch` runs
+against a fake kernel tree (tests/tools/kernel_fixture.py): every kind of
+input people have, every bad input, the report and the exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from unittest import mock
+
+from . import kernel_fixture as kf
+from .helpers import TmpTestCase, sh
+from pcltools import config, mbox, pipeline, report, series, ui, validate
+from pcltools.errors import Exit
+
+HAVE_B4 = shutil.which('b4') is not None
+
+
+class ValidateTestCase(TmpTestCase):
+    base_suite = kf.OLD_SUITE
+    new_suite = True            # the kunitconfig enables the new suite
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.base = kf.make_base(self.tmp / 'kernel', self.base_suite)
+        self.dev = self.tmp / 'dev'
+        sh(self.tmp, 'git', 'clone', '-q', str(self.base), str(self.dev))
+        self.out = self.tmp / 'report'
+        self.out.mkdir()
+        self.kunitconfig = kf.kunitconfig(self.tmp / 'kunitconfig',
+                                          self.new_suite)
+        self.log = io.StringIO()
+        for p in (mock.patch.object(config, 'build_root',
+                                    lambda: self.tmp / 'build'),
+                  mock.patch.object(ui, 'info', self.log_line),
+                  mock.patch.object(ui, 'error', self.log_line),
+                  mock.patch.object(ui, 'warn', self.log_line),
+                  mock.patch.object(pipeline, 'HEARTBEAT', 3600)):
+            p.start()
+            self.addCleanup(p.stop)
+
+    def log_line(self, msg: str) -> None:
+        self.log.write(msg + '\n')
+
+    def context(self, onto: list[Path], cache: bool = True
+                ) -> pipeline.Context:
+        return pipeline.Context(
+            source=self.base, base_ref='pcl-base', base_desc='the fake base',
+            state=self.tmp / 'build/validate', kunitconfigs=[self.kunitconfig],
+            onto=onto, onto_desc='the series below', cache=cache)
+
+    # -- making input ---------------------------------------------------
+
+    def format_patch(self, *args: str, rev: str = 'pcl-base..HEAD',
+                     repo: Path | None = None) -> bytes:
+        return subprocess.run(['git', 'format-patch', '--stdout', *args, rev],
+                              cwd=repo or self.dev, check=True,
+                              stdout=subprocess.PIPE).stdout
+
+    def messages(self, data: bytes) -> list[bytes]:
+        d = self.tmp / f'split{len(list(self.tmp.glob("split*")))}'
+        d.mkdir()
+        (d / 'in').write_bytes(data)
+        sh(d, 'git', 'mailsplit', '-b', f'-o{d}', str(d / 'in'))
+        return [p.read_bytes() for p in sorted(d.iterdir())
+                if p.name.isdigit()]
+
+    def mbox_of(self, msgs: list[bytes]) -> bytes:
+        out = b''
+        for m in msgs:
+            if not m.startswith(b'From '):
+                m = b'From mboxrd@z Thu Jan  1 00:00:00 1970\n' + m
+            out += m.rstrip(b'\n') + b'\n\n'
+        return out
+
+    def write(self, data: bytes, name: str = 'series.mbox') -> Path:
+        path = self.tmp / name
+        path.write_bytes(data)
+        return path
+
+    # -- running ----------------------------------------------------------
+
+    def validate(self, data: bytes | Path, onto: list[Path] | None = None,
+                 cache: bool = True) -> tuple[pipeline.Result, str]:
+        path = data if isinstance(data, Path) else self.write(data)
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = validate.validate_mbox(
+                str(path), self.out, lambda o: self.context(o, cache),
+                onto or [], work_parent=self.tmp / 'work')
+        pipeline.verdict(result)
+        return result, report.text(result)
+
+    def assertUntouched(self) -> None:
+        for repo in (self.base, self.dev):
+            self.assertEqual(sh(repo, 'git', 'status', '--porcelain'), '')
+        self.assertEqual(sh(self.base, 'git', 'rev-parse', 'HEAD'),
+                         sh(self.base, 'git', 'rev-parse', 'pcl-base'))
+        self.assertEqual(sh(self.base, 'git', 'branch', '--format=%(refname)'
+                            ).split(), ['refs/heads/main'])
+
+
+class GoodInputTest(ValidateTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        kf.good_series(self.dev)
+
+    def check_good(self, result: pipeline.Result, text: str) -> None:
+        self.assertEqual(result.code, 0, text + self.log.getvalue())
+        self.assertEqual([s.title for s in result.steps],
+                         ['mm: add p1', 'mm: add p2', 'mm: add the new suite'])
+        self.assertTrue(all(s.applies == 'yes' and s.builds == 'yes'
+                            for s in result.steps), text)
+        self.assertIn('  1/3  ok     0/0/0             ok     mm: add p1', text)
+        self.assertIn('KUnit (UML) at the tip: 6 passed, 0 failed', text)
+        self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 2 added, '
+                      '0 removed', text)
+        self.assertIn('added: new: 2', text)
+        self.assertIn('To: Maint Ainer <maint@example.org>', text)
+        self.assertIn('Cc: Re Viewer <rev@example.org>, '
+                      'fake-list@example.org', text)
+        self.assertIn('Result: PASS', text)
+        self.assertUntouched()
+
+    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
+    def test_threaded_with_cover_letter(self) -> None:
+        result, text = self.validate(self.format_patch(
+            '--thread', '--cover-letter', '--subject-prefix=PATCH v3'))
+        self.check_good(result, text)
+        self.assertEqual(result.method, 'b4 am')
+        self.assertIn('Series: [PATCH v3 0/3] *** SUBJECT HERE ***', text)
+        self.assertEqual(result.steps[1].subject, '[PATCH v3 2/3] mm: add p2')
+
+    def test_plain_format_patch(self) -> None:
+        result, text = self.validate(self.format_patch())
+        self.check_good(result, text)
+        self.assertEqual(result.method, 'git mailsplit')
+
+    def test_single_message_without_from_line(self) -> None:
+        sh(self.dev, 'git', 'reset', '-q', '--hard', 'HEAD~2')
+        msg = self.messages(self.format_patch())[0]
+        msg = msg.split(b'\n', 1)[1]            # no mbox "From " line
+        result, text = self.validate(msg)
+        self.assertEqual(len(result.steps), 1, text)
+        self.assertEqual(result.steps[0].label, '1/1')
+        self.assertEqual(result.steps[0].builds, 'yes')
+
+    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
+    def test_b4_am_output(self) -> None:
+        thread = self.write(self.format_patch('--thread', '--cover-letter'),
+                            'thread.mbox')
+        b4dir = self.tmp / 'b4'
+        b4dir.mkdir()
+        subprocess.run(['b4', 'am', '-m', str(thread), '-o', str(b4dir),
+                        '-n', 'out'], cwd=b4dir, check=True,
+                       env=mbox._b4_env(b4dir), capture_output=True)
+        result, text = self.validate(b4dir / 'out.mbx')
+        self.check_good(result, text)
+
+    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
+    def test_saved_thread(self) -> None:
+        """Two revisions, messages out of order, replies mixed in, one
+        with a Reviewed-by that b4 carries into the patch."""
+        # (the same commits: make v2's Message-Ids its own)
+        v2 = self.messages(self.format_patch(
+            '--thread', '--cover-letter', '--subject-prefix=PATCH v2'
+        ).replace(b'.git.', b'.v2.git.'))
+        v3 = self.messages(self.format_patch(
+            '--thread', '--cover-letter', '--subject-prefix=PATCH v3'))
+        patch2 = v3[2].decode()
+        msgid = next(l.split(':', 1)[1].strip() for l in patch2.splitlines()
+                     if l.lower().startswith('message-id:'))
+        reply = (f'From: Re Viewer <rev@example.org>\n'
+                 f'Subject: Re: [PATCH v3 2/3] mm: add p2\n'
+                 f'Date: Tue, 24 Nov 2026 22:00:00 +0000\n'
+                 f'Message-Id: <reply@example.org>\n'
+                 f'In-Reply-To: {msgid}\nReferences: {msgid}\n\n'
+                 f'> +int p2(void)\n\nReviewed-by: Re Viewer '
+                 f'<rev@example.org>\n').encode()
+        thread = [v3[3], reply, v2[1], v3[0], v2[0], v3[2], v2[3], v3[1],
+                  v2[2]]
+        result, text = self.validate(self.mbox_of(thread))
+        self.check_good(result, text)
+        self.assertIn('[PATCH v3 0/3]', text)
+        self.assertEqual(result.replies, 1)
+        self.assertIn('Reviewed-by: Re Viewer', ' '.join(result.notes))
+        self.assertIn('Reviewed-by: Re Viewer',
+                      (self.out / 'patches/0002.patch').read_text())
+
+    def test_out_of_order_without_message_ids(self) -> None:
+        msgs = self.messages(self.format_patch('--cover-letter'))
+        result, text = self.validate(self.mbox_of(msgs[::-1]))
+        self.check_good(result, text)
+        self.assertEqual(result.method, 'git mailsplit')
+
+    def test_stdin(self) -> None:
+        data = self.format_patch()
+        stdin = io.TextIOWrapper(io.BytesIO(data))
+        with mock.patch.object(sys, 'stdin', stdin):
+            result, text = self.validate(Path('-'))
+        self.check_good(result, text)
+        self.assertIn('validation of stdin', text)
+
+    def test_reports_written(self) -> None:
+        result, _ = self.validate(self.format_patch())
+        paths = report.write(result, self.out)
+        self.assertIn('Result: PASS', paths['text'].read_text())
+        data = json.loads(paths['json'].read_text())
+        self.assertEqual(data['code'], 0)
+        self.assertEqual(len(data['steps']), 3)
+        self.assertEqual(data['delta']['added'], ['new.first', 'new.second'])
+        root = ET.parse(paths['junit']).getroot()
+        names = [tc.get('name') for tc in root.iter('testcase')]
+        self.assertIn('01/3 mm: add p1: builds', names)
+        self.assertFalse(list(root.iter('failure')))
+        self.assertTrue((self.out / 'checkpatch/0001.txt').exists())
+        self.assertTrue((self.out / 'kunit-tip.log').exists())
+
+    def test_second_run_reuses_commits_and_caches(self) -> None:
+        data = self.format_patch()
+        first, _ = self.validate(data)
+        scratch = self.tmp / 'build/validate/linux'
+        head = sh(scratch, 'git', 'rev-parse', 'HEAD')
+        second, text = self.validate(data)
+        self.assertEqual(second.code, 0, text)
+        self.assertTrue(all(s.build_cached for s in second.steps))
+        self.assertTrue(all('reused' in s.apply_detail for s in second.steps))
+        self.assertTrue(second.kunit_base and second.kunit_base.cached)
+        self.assertEqual(sh(scratch, 'git', 'rev-parse', 'HEAD'), head)
+        third, text = self.validate(data, cache=False)
+        self.assertEqual(third.code, 0, text)
+        self.assertFalse(any(s.build_cached for s in third.steps))
+
+    def test_check_of_a_patches_directory(self) -> None:
+        patches = self.tmp / 'patches'
+        sh(self.dev, 'git', 'format-patch', '-q', '--cover-letter', '-o',
+           str(patches), 'pcl-base..HEAD')
+        names = sorted(p.name for p in patches.glob('000[1-9]*.patch'))
+        (patches / 'series').write_text(''.join(n + '\n' for n in names))
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = validate.check_series(series.read(patches), self.out,
+                                           lambda o: self.context(o))
+        pipeline.verdict(result)
+        text = report.text(result)
+        self.check_good(result, text)
+        self.assertIn('pagecache-lock check of patches/ (3 patches)', text)
+
+
+class BadInputTest(ValidateTestCase):
+    new_suite = False
+    def assertRejected(self, data: bytes, problem: str) -> str:
+        result, text = self.validate(data)
+        self.assertEqual(result.code, Exit.USAGE, text)
+        self.assertIn(f'Problem: {problem}', text)
+        self.assertFalse(result.steps)
+        self.assertFalse((self.tmp / 'build/validate/linux').exists())
+        self.assertUntouched()
+        return text
+
+    def test_empty(self) -> None:
+        self.assertRejected(b'', 'the input is empty')
+
+    def test_not_mail(self) -> None:
+        self.assertRejected(b'hello\nthis is not mail\n',
+                            'the input is not mail')
+
+    def test_binary_garbage(self) -> None:
+        self.assertRejected(bytes(range(256)) * 4, 'the input is not')
+
+    def test_only_replies(self) -> None:
+        reply = (b'From: Re Viewer <rev@example.org>\n'
+                 b'Subject: Re: [PATCH 1/2] mm: add p1\n'
+                 b'Message-Id: <r1@example.org>\n\nLooks good.\n')
+        other = reply.replace(b'r1@', b'r2@').replace(b'1/2', b'2/2')
+        self.assertRejected(self.mbox_of([reply, other]),
+                            'the input holds only replies (2 message(s)')
+
+    def test_mail_without_patch(self) -> None:
+        self.assertRejected(b'From: a@example.org\nSubject: hello\n\nhi\n',
+                            'no patch in the input')
+
+    def test_missing_patch(self) -> None:
+        kf.good_series(self.dev, n=5)
+        msgs = self.messages(self.format_patch())
+        del msgs[1]
+        result, text = self.validate(self.mbox_of(msgs))
+        self.assertEqual(result.code, Exit.USAGE, text)
+        self.assertIn('Problem: the series is incomplete: 2/5 is missing from '
+                      'the input', text)
+        self.assertIn('  2/5  (missing from the input)', text)
+        steps = {s.position: s for s in result.steps}
+        self.assertEqual(steps[1].builds, 'yes')
+        self.assertEqual(steps[3].applies, 'yes')
+        self.assertEqual(steps[3].builds, 'skipped')
+        self.assertIn('KUnit (UML) at the tip: not run: the series is '
+                      'incomplete', text)
+        self.assertUntouched()
+
+    def test_patch_does_not_apply(self) -> None:
+        # The series is made on a tree with a change the base lacks.
+        kf.commit(self.dev, {'src/a.c': 'int a(void)\n{\n\treturn 10;\n}\n'},
+                  'local: not posted')
+        kf.commit(self.dev, {'src/p1.c': 'int p1(void);\n'}, 'mm: add p1')
+        kf.commit(self.dev, {'src/a.c': 'int a(void)\n{\n\treturn 11;\n}\n'},
+                  'mm: change a')
+        kf.commit(self.dev, {'src/p3.c': 'int p3(void);\n'}, 'mm: add p3')
+        result, text = self.validate(self.format_patch(rev='HEAD~3..HEAD'))
+        self.assertEqual(result.code, Exit.PATCH_FAILED, text)
+        step = result.steps[1]
+        self.assertEqual(step.applies, 'no')
+        self.assertIn('  2/3  FAIL', text)
+        self.assertIn('src/a.c: hunk #1 (@@ -1,4 +1,4 @@', text)
+        self.assertIn('| \treturn 10;', text)
+        self.assertEqual(result.steps[2].applies, 'yes')   # goes on
+        self.assertEqual(result.steps[2].builds, 'skipped')
+        self.assertIn('Result: FAIL: 2/3 does not apply', text)
+        self.assertUntouched()
+
+    def test_build_break_in_the_middle(self) -> None:
+        kf.commit(self.dev, {'src/p1.c': 'int p1(void);\n'}, 'mm: add p1')
+        kf.commit(self.dev, {'src/p2.c': 'int p2(void) { return x; }\n'},
+                  'mm: add p2, broken')
+        kf.commit(self.dev, {'src/p2.c': 'int p2(void) { return 2; }\n',
+                             'src/p3.c': '/* CHECKPATCH_ERROR */\n'},
+                  'mm: fix p2, add p3')
+        result, text = self.validate(self.format_patch())
+        self.assertEqual(result.code, Exit.BUILD_FAILED, text)
+        self.assertEqual([s.builds for s in result.steps],
+                         ['yes', 'no', 'yes'])
+        self.assertIn('  2/3  ok     0/0/0             FAIL   mm: add p2, '
+                      'broken', text)
+        self.assertIn("src/p2.c:1:23: error: 'x' undeclared", text)
+        self.assertIn('  3/3  ok     1/0/0             ok', text)
+        self.assertIn('ERROR: forbidden marker (src/p3.c:1)', text)
+        self.assertIn('Result: FAIL: 2/3 does not build; checkpatch: errors '
+                      'in 3/3', text)
+        self.assertIn('KUnit (UML) at the tip: 4 passed', text)
+
+    def test_checkpatch_error(self) -> None:
+        kf.commit(self.dev, {'src/p1.c': 'int p1(void); /* CHECKPATCH_WARNING'
+                                         ' */\n'}, 'mm: add p1')
+        kf.commit(self.dev, {'src/p2.c': '/* CHECKPATCH_ERROR */\n'},
+                  'mm: add p2')
+        result, text = self.validate(self.format_patch())
+        self.assertEqual(result.code, Exit.TESTS_FAILED, text)
+        self.assertIn('  1/2  ok     0/1/0', text)
+        self.assertIn('WARNING: suspicious marker (src/p1.c:1)', text)
+        self.assertIn('  2/2  ok     1/0/0', text)
+        self.assertTrue(result.steps[1].builds == 'yes')
+
+    def test_kernel_crash(self) -> None:
+        crash = kf.NEW_SUITE.replace(
+            '    ok 2 second\n',
+            'BUG: kernel NULL pointer dereference, address: 0000000000000008\n'
+            'Oops: Oops: 0002 [#1] PREEMPT NOPTI\n'
+            'RIP: 0010:pagecache_lock_add+0x12/0x40\n'
+            'Kernel panic - not syncing: Fatal exception\n')
+        kf.commit(self.dev, {'Kconfig': kf.KCONFIG + 'config NEW_KUNIT_TEST\n',
+                             'tests.ktap': kf.OLD_SUITE + '\n' + crash},
+                  'mm: a suite that crashes')
+        kf.kunitconfig(self.kunitconfig, True)
+        result, text = self.validate(self.format_patch())
+        self.assertEqual(result.code, Exit.KERNEL_CRASHED, text)
+        self.assertIn('THE KERNEL CRASHED', text)
+        self.assertIn('oops summary:', text)
+        self.assertIn('BUG: kernel NULL pointer dereference', text)
+        self.assertIn('RIP: 0010:pagecache_lock_add+0x12/0x40', text)
+        self.assertIn('did not complete: new.unfinished', text)
+
+
+class DeltaTest(ValidateTestCase):
+    base_suite = kf.OLD_SUITE_ONE_FAILING
+
+    def test_delta(self) -> None:
+        kf.delta_series(self.dev)
+        result, text = self.validate(self.format_patch())
+        d = result.delta
+        self.assertTrue(d.available, text)
+        self.assertEqual(d.newly_failing, ['old.will_fail'])
+        self.assertEqual(d.newly_passing, ['old.will_pass'])
+        self.assertEqual(d.added, ['new.first', 'new.second'])
+        self.assertEqual(d.removed, ['old.will_go'])
+        self.assertIn('KUnit delta: 1 newly failing, 1 newly passing, 2 added, '
+                      '1 removed', text)
+        self.assertIn('  newly failing: old.will_fail', text)
+        self.assertIn('not in the base tree: CONFIG_NEW_KUNIT_TEST=y', text)
+        self.assertEqual(result.code, Exit.TESTS_FAILED)
+
+
+class FollowUpTest(ValidateTestCase):
+    def test_onto_series(self) -> None:
+        kf.good_series(self.dev)
+        below = self.tmp / 'below'
+        sh(self.dev, 'git', 'format-patch', '-q', '-o', str(below),
+           'pcl-base..HEAD')
+        sh(self.dev, 'git', 'tag', 'series-end')
+        kf.commit(self.dev, {'src/p1.c': 'int p1(void)\n{\n\treturn 42;\n}\n'},
+                  'mm: follow-up to p1')
+        data = self.format_patch(rev='series-end..HEAD')
+        result, text = self.validate(data)
+        self.assertEqual(result.code, Exit.PATCH_FAILED, text)
+        result, text = self.validate(data, onto=sorted(below.iterdir()))
+        self.assertEqual(result.code, 0, text)
+        self.assertEqual(len(result.steps), 1)
+        # The base of the delta has the series: its suite is not "added".
+        self.assertEqual(result.delta.added, [])
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,262 @@
+"""The check/validate report: plain text for a mailing-list reply, JSON,
+and JUnit XML (the harness's writer), written to one directory."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+from . import junit, ui
+from .pipeline import Result, StepResult
+from .results import Case, Counts
+
+FINDINGS_SHOWN = 5
+DELTA_SHOWN = 20
+
+
+def _cp_cell(step: StepResult) -> str:
+    cp = step.checkpatch
+    if cp.problem:
+        return 'failed'
+    if not cp.ran:
+        return '--'
+    return f'{cp.errors}/{cp.warnings}/{cp.checks}'
+
+
+def _apply_cell(step: StepResult) -> str:
+    return {'yes': 'ok', 'no': 'FAIL'}.get(step.applies, '--')
+
+
+def _build_cell(step: StepResult) -> str:
+    cell = {'yes': 'ok', 'no': 'FAIL', 'skipped': 'skip'}.get(step.builds,
+                                                              '--')
+    if step.builds == 'yes' and step.warnings:
+        cell = 'warn'
+    return cell
+
+
+def _indent(text: str, prefix: str = '      ') -> str:
+    return textwrap.indent(text.rstrip(), prefix)
+
+
+def _by_suite(names: list[str]) -> str:
+    suites = Counter(n.rsplit('.', 1)[0] for n in names)
+    return ', '.join(f'{s}: {c}' for s, c in suites.items())
+
+
+def table(result: Result) -> list[str]:
+    rows = []
+    width = max([len(s.label) for s in result.steps] + [4])
+    rows.append(f'  {"#":>{width}}  apply  checkpatch E/W/C  build  subject')
+    steps = {s.position: s for s in result.steps}
+    positions = sorted(set(steps) | set(result.missing))
+    for pos in positions:
+        if pos in steps:
+            s = steps[pos]
+            rows.append(f'  {s.label:>{width}}  {_apply_cell(s):<5}  '
+                        f'{_cp_cell(s):<16}  {_build_cell(s):<5}  {s.title}')
+        else:
+            label = f'{pos}/{result.total}'
+            rows.append(f'  {label:>{width}}  (missing from the input)')
+    return rows
+
+
+def details(result: Result) -> list[str]:
+    out: list[str] = []
+    for s in result.steps:
+        lines: list[str] = []
+        if s.applies == 'no':
+            lines.append('    does not apply (git am):')
+            lines.append(_indent(s.apply_detail))
+        cp = s.checkpatch
+        if cp.problem:
+            lines.append(f'    checkpatch: {cp.problem}')
+        elif cp.findings:
+            lines.append(f'    checkpatch: {cp.errors} errors, {cp.warnings} '
+                         f'warnings, {cp.checks} checks')
+            order = {'ERROR': 0, 'WARNING': 1, 'CHECK': 2}
+            found = sorted(cp.findings, key=lambda f: order.get(f.level, 3))
+            for f in found[:FINDINGS_SHOWN]:
+                where = f' ({f.where})' if f.where else ''
+                lines.append(f'      {f.level}: {f.message}{where}')
+            if len(found) > FINDINGS_SHOWN:
+                lines.append(f'      ... and {len(found) - FINDINGS_SHOWN} '
+                             'more')
+        if s.builds == 'no':
+            lines.append('    build failed: ' + s.build_detail.splitlines()[0])
+            rest = '\n'.join(s.build_detail.splitlines()[1:])
+            if rest.strip():
+                lines.append(_indent(rest))
+        if s.warnings:
+            lines.append(f'    build: {len(s.warnings)} compiler warning(s) '
+                         'in files the patch touches:')
+            lines.extend(f'      {w}' for w in s.warnings[:FINDINGS_SHOWN])
+        if lines:
+            out.append(f'  {s.label} {s.title}')
+            out.extend(lines)
+    return out
+
+
+def kunit_lines(result: Result) -> list[str]:
+    k = result.kunit
+    if k is None:
+        return ['KUnit: not run (--no-kunit)']
+    out = []
+    if not k.ran:
+        out.append(f'KUnit (UML) at the tip: {k.note}')
+    else:
+        status = k.summary
+        if k.code == 8:
+            status += ' -- THE KERNEL CRASHED'
+        out.append(f'KUnit (UML) at the tip: {status}')
+        if k.code == 8:
+            out.append('  ' + k.message.splitlines()[0] if k.message else '')
+            if k.crashed_cases:
+                out.append('  did not complete: ' + ', '.join(
+                    k.crashed_cases[:DELTA_SHOWN]))
+            out.append('  oops summary:')
+            out.append(_indent(k.oops, '    '))
+        elif k.code not in (0, 1, 10) and k.message:
+            out.append(_indent('\n'.join(k.message.splitlines()[:6]), '  '))
+        failing = [f"{c['suite']}.{c['name']}" for c in k.cases
+                   if c['status'] == 'FAIL']
+        if failing:
+            out.append('  failing: ' + ', '.join(failing[:DELTA_SHOWN]))
+        if k.reports:
+            out.append(f'  {k.reports}')
+        for r in k.unexpected[:FINDINGS_SHOWN]:
+            out.append(f'    unexpected: {r}')
+    b = result.kunit_base
+    d = result.delta
+    if b is not None and (b.ran or b.note):
+        base = b.summary + (' (cached)' if b.cached else '')
+        out.append(f'KUnit (UML) at the base: {base}' +
+                   (f'; {b.note}' if b.note and b.ran else ''))
+    if d.available:
+        out.append(f'KUnit delta: {len(d.newly_failing)} newly failing, '
+                   f'{len(d.newly_passing)} newly passing, {len(d.added)} '
+                   f'added, {len(d.removed)} removed')
+        for what, names in (('newly failing', d.newly_failing),
+                            ('newly passing', d.newly_passing)):
+            for name in names[:DELTA_SHOWN]:
+                out.append(f'  {what}: {name}')
+        if d.added:
+            out.extend(textwrap.wrap('  added: ' + _by_suite(d.added), 76,
+                                     subsequent_indent='    '))
+        if d.removed:
+            out.extend(textwrap.wrap('  removed: ' + _by_suite(d.removed), 76,
+                                     subsequent_indent='    '))
+    elif d.note:
+        out.append(f'KUnit delta: {d.note}')
+    return out
+
+
+def _addresses(label: str, addrs: list[str]) -> list[str]:
+    if not addrs:
+        return []
+    lines = textwrap.wrap(', '.join(addrs), 72, break_long_words=False,
+                          break_on_hyphens=False)
+    return [f'{label}: {lines[0]}'] + [f'    {l}' for l in lines[1:]]
+
+
+def text(result: Result) -> str:
+    what = 'check' if result.kind == 'check' else 'validation'
+    n = len(result.steps)
+    out = [f'pagecache-lock {what} of {result.source}']
+    if result.title:
+        out.append(f'Series: {result.title}')
+    if result.kind == 'validate' and result.messages:
+        out.append(f'Input:  {result.messages} message(s), {n} patch(es)' +
+                   (', a cover letter' if result.title else '') +
+                   (f', {result.replies} repl(y/ies)' if result.replies
+                    else '') + (f'; read with {result.method}'
+                                if result.method else ''))
+    if result.base:
+        out.append(f'Base:   {result.base}')
+    out.append('Checks: checkpatch.pl --strict, git am, a UML build at every '
+               'patch, KUnit (UML) at the tip and on the base, '
+               'get_maintainer.pl')
+    for p in result.problems:
+        out.append(f'Problem: {p}')
+    for note in result.notes:
+        out.extend(textwrap.wrap(f'Note: {note}', 76, subsequent_indent='  '))
+    if result.steps or result.missing:
+        out.append('')
+        out.extend(table(result))
+        det = details(result)
+        if det:
+            out.append('')
+            out.append('Details:')
+            out.extend(det)
+    if result.steps:
+        out.append('')
+        out.extend(kunit_lines(result))
+        out.append('')
+        if result.to or result.cc:
+            out.extend(_addresses('To', result.to))
+            out.extend(_addresses('Cc', result.cc))
+        elif result.maintainers_problem:
+            out.append(f'get_maintainer.pl: {result.maintainers_problem}')
+    out.append('')
+    out.append(f'Result: {result.verdict} (exit status {result.code}; '
+               f'{ui.fmt_secs(result.seconds)})')
+    return '\n'.join(out) + '\n'
+
+
+def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
+    """JUnit/closing-line view: a case per patch and check, plus KUnit."""
+    series = Counts()
+    group = f'{result.kind}.series'
+    if result.problems:
+        series.add_case(Case(group, 'input', 'FAIL', '; '.join(
+            result.problems)))
+    for k in result.missing:
+        series.add_case(Case(group, f'{k:02d}/{result.total} present', 'FAIL',
+                             'missing from the input'))
+    for s in result.steps:
+        name = f'{s.position:02d}/{s.total} {s.title}'
+        cp = s.checkpatch
+        series.add_case(Case(group, f'{name}: checkpatch',
+                             'FAIL' if cp.errors or cp.problem else 'PASS',
+                             cp.problem or f'{cp.errors} errors, '
+                             f'{cp.warnings} warnings, {cp.checks} checks'))
+        series.add_case(Case(group, f'{name}: applies',
+                             {'yes': 'PASS', 'no': 'FAIL'}.get(s.applies,
+                                                               'SKIP'),
+                             s.apply_detail))
+        series.add_case(Case(group, f'{name}: builds',
+                             {'yes': 'PASS', 'no': 'FAIL'}.get(s.builds,
+                                                               'SKIP'),
+                             s.build_detail))
+    layers = {result.kind: series}
+    k = result.kunit
+    if k is not None:
+        kunit = Counts()
+        if k.ran and kunit_cases:
+            for c in k.cases:
+                kunit.add_case(Case(f'kunit-tip.{c["suite"]}', c['name'],
+                                    c['status']))
+        status = 'PASS' if k.ran and k.code == 0 else \
+            'SKIP' if not k.ran else 'FAIL'
+        kunit.add_case(Case('kunit-tip', 'run', status,
+                            k.message or k.note or k.summary))
+        d = result.delta
+        if d.available:
+            kunit.add_case(Case('kunit-tip', 'no newly failing case',
+                                'FAIL' if d.newly_failing else 'PASS',
+                                ', '.join(d.newly_failing)))
+        layers['kunit'] = kunit
+    return layers
+
+
+def write(result: Result, directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {'text': directory / 'report.txt',
+             'json': directory / 'report.json',
+             'junit': directory / 'junit.xml'}
+    paths['text'].write_text(text(result))
+    paths['json'].write_text(json.dumps(result.to_json(), indent=1) + '\n')
+    junit.write(paths['junit'], counts(result))
+    return paths

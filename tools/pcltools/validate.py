@@ -1,0 +1,275 @@
+"""`tools/pcl check` (pre-submit, on patches/) and `tools/pcl validate`
+(a posted series, from an mbox), and the end-to-end validation that
+`make test` counts. The work is in pipeline.py, mbox.py and report.py."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import (basetree, config, deps, gitutil, mbox, overlay, pipeline,
+               report, results, series, ui)
+from .errors import Exit, PclError
+from .results import Case, Counts
+
+
+def default_report_dir(kind: str) -> Path:
+    return config.build_root() / 'reports' / kind
+
+
+def ensure_base() -> tuple[Path, str]:
+    """The managed tree's base commit (pcl-base), created when missing.
+    Never recreates or moves an existing managed tree."""
+    version = deps.ensure(config.BUILD_PACKAGES + config.CHECK_PACKAGES,
+                          base=True) or config.BASE_VERSION
+    tree = config.managed_tree()
+    if not gitutil.is_repo(tree) or not gitutil.git_ok(
+            tree, 'rev-parse', '-q', '--verify', config.BASE_TAG):
+        basetree.create(tree, version)
+    recorded = basetree.recorded_version(tree) or version
+    if recorded != version:
+        ui.warn(f'{tree} has base {recorded}, {version} is installable: '
+                f'validating on {recorded} (`tools/pcl tree` updates it)')
+    return tree, basetree.base_message(recorded)
+
+
+def context(args: argparse.Namespace, onto: list[Path]) -> pipeline.Context:
+    tree, desc = ensure_base()
+    fragments = [config.repo_root() / '.kunitconfig']
+    fragments += [Path(p).resolve() for p in args.kunitconfig or []]
+    for f in fragments:
+        if not f.is_file():
+            raise PclError(Exit.USAGE, f'{f}: no such kunitconfig fragment')
+    extra = list(args.kunit_args)
+    if extra and extra[0] == '--':
+        extra = extra[1:]
+    if args.suite:
+        extra.append(args.suite)
+    if onto:
+        desc += f' + the pagecache-lock series ({len(onto)} patches)'
+    return pipeline.Context(
+        source=tree, base_ref=config.BASE_TAG, base_desc=desc,
+        state=config.build_root() / 'validate', kunitconfigs=fragments,
+        onto=onto, onto_desc=f'the pagecache-lock series ({len(onto)} '
+        'patches)', kunit_args=extra, kunit=not args.no_kunit,
+        cache=not args.no_cache)
+
+
+def _finish(result: pipeline.Result, out: Path, args: argparse.Namespace,
+            started: float) -> int:
+    result.seconds = time.monotonic() - started
+    pipeline.verdict(result)
+    paths = report.write(result, out)
+    if getattr(args, 'junit', None):
+        shutil.copyfile(paths['junit'], args.junit)
+    if getattr(args, 'json', None):
+        shutil.copyfile(paths['json'], args.json)
+    sys.stdout.flush()
+    print('\n' + report.text(result), end='', flush=True)
+    ui.info(f'report written to {out}/ (report.txt, report.json, junit.xml)')
+    return result.code
+
+
+ContextFactory = Callable[[list[Path]], pipeline.Context]
+
+
+def _execute(make_context: ContextFactory, onto: list[Path],
+             intake: mbox.Intake, result: pipeline.Result, out: Path) -> None:
+    """Run the pipeline; a failure that stops it becomes result.fatal."""
+    try:
+        ctx = make_context(onto)
+        result.base = ctx.base_desc
+        pipeline.run(ctx, intake, result, out)
+    except PclError as e:
+        result.fatal, result.fatal_code = e.message, int(e.code)
+        if e.details:
+            result.fatal += '\n' + e.details.strip()
+        ui.error(e.message)
+
+
+def _prepare_out(output: Optional[str], kind: str) -> Path:
+    out = Path(output).expanduser().resolve() if output else \
+        default_report_dir(kind)
+    for stale in ('checkpatch', 'build', 'patches'):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    for stale in ('kunit-tip.log', 'kunit-tip.json', 'input.mbox'):
+        (out / stale).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def check_series(queue: series.Series, out: Path,
+                 make_context: ContextFactory) -> pipeline.Result:
+    n = len(queue.patches)
+    intake = mbox.Intake(patches=[mbox.read_patch(p, i, n) for i, p in
+                                  enumerate(queue.patches, 1)], total=n)
+    result = pipeline.Result('check', f'patches/ ({n} patches)', total=n)
+    if queue.cover.exists():
+        result.title = mbox.read_patch(queue.cover, 0, n).subject
+    _execute(make_context, [], intake, result, out)
+    return result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    out = _prepare_out(args.output, 'check')
+    queue = series.read(config.patches_dir())
+    if not queue.patches:
+        raise PclError(Exit.USAGE, f'{config.patches_dir()}: the series is '
+                       'empty, nothing to check')
+    result = check_series(queue, out, lambda onto: context(args, onto))
+    if result.steps and all(s.applies == 'yes' for s in result.steps):
+        for rel in overlay.files(config.overlay_dir()):
+            if overlay.differs(config.overlay_dir(),
+                               config.build_root() / 'validate/linux', rel):
+                result.notes.append(f'kunit/{rel} differs from the copy in '
+                                    'the series (checked: the series; '
+                                    'export with `tools/pcl queue export`)')
+    return _finish(result, out, args, started)
+
+
+def validate_mbox(source: str, out: Path, make_context: ContextFactory,
+                  onto: list[Path], label: Optional[str] = None,
+                  work_parent: Optional[Path] = None) -> pipeline.Result:
+    work = mbox.temp_workdir(work_parent or
+                             config.build_root() / 'validate' / 'intake')
+    try:
+        path = mbox.read_input(source, work)
+        ui.info(f'reading {"stdin" if source == "-" else source}')
+        intake = mbox.intake(path, work)
+        shutil.copyfile(path, out / 'input.mbox')
+        result = pipeline.Result(
+            'validate', label or ('stdin' if source == '-' else source),
+            title=intake.cover_subject, method=intake.method,
+            messages=intake.messages, replies=intake.replies,
+            missing=list(intake.missing), total=intake.total,
+            notes=list(intake.notes), problems=list(intake.problems))
+        if intake.patches:
+            for p in intake.patches:
+                dest = out / 'patches' / f'{p.position:04d}.patch'
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(p.path, dest)
+                p.path = dest
+            _execute(make_context, onto, intake, result, out)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    out = _prepare_out(args.output, 'validate')
+    onto = series.read(config.patches_dir()).patches \
+        if args.onto_series else []
+    if args.onto_series and not onto:
+        raise PclError(Exit.USAGE, '--onto-series: patches/ is empty')
+    result = validate_mbox(args.mbox, out, lambda o: context(args, o), onto)
+    return _finish(result, out, args, started)
+
+
+# --- make test -------------------------------------------------------------
+
+def export_mbox(tree: Path, dest: Path) -> int:
+    """The prepared tree's series as one threaded mbox with a cover letter
+    (what `git send-email` would send); returns the number of patches."""
+    queue = series.read(config.patches_dir())
+    if tree.resolve() == config.managed_tree().resolve():
+        base = config.BASE_TAG
+    else:
+        base = series.applied_base(tree, queue) or ''
+        if not base:
+            raise PclError(Exit.USAGE, f'{tree}: the series is not at HEAD')
+    n = int(gitutil.git(tree, 'rev-list', '--count', f'{base}..HEAD').strip())
+    text = gitutil.git(tree, 'format-patch', '--stdout', '--thread',
+                       '--cover-letter', '--cover-from-description=subject',
+                       '--no-signature', f'{base}..HEAD')
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text)
+    return n
+
+
+def test_layer(tree: Path) -> tuple[Counts, Exit]:
+    """make test: validate this project's own series, exported from the
+    prepared tree as a threaded mbox, as a posted series would be."""
+    started = time.monotonic()
+    out = default_report_dir('make-test')
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    counts = Counts()
+    try:
+        n = export_mbox(tree, out / 'series.mbox')
+    except PclError as e:
+        ui.error(e.message)
+        counts.add_case(Case('validate', 'export', 'FAIL', e.message))
+        return counts, e.code
+    ui.info(f'validating the series exported from {tree} ({n} patches, '
+            f'{out / "series.mbox"})')
+    args = argparse.Namespace(kunitconfig=[], kunit_args=[], suite=None,
+                              no_kunit=False, no_cache=False, junit=None,
+                              json=None)
+    result = validate_mbox(str(out / 'series.mbox'), out,
+                           lambda onto: context(args, onto), [],
+                           label='the series exported from the prepared tree')
+    code = _finish(result, out, args, started)
+    for layer in report.counts(result, kunit_cases=False).values():
+        counts.merge(layer)
+    complete = len(result.steps) == n
+    counts.add_case(Case('validate', f'all {n} patches read from the mbox',
+                         'PASS' if complete else 'FAIL'))
+    return counts, Exit(code) if code else (
+        Exit.OK if complete else Exit.TESTS_FAILED)
+
+
+# --- command line ----------------------------------------------------------
+
+def _common(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument('-o', '--output', metavar='DIR',
+                    help='report directory (default: build/reports/<command>)')
+    sp.add_argument('--kunitconfig', action='append', metavar='FILE',
+                    help='another kunitconfig fragment, on top of '
+                    '.kunitconfig (repeatable)')
+    sp.add_argument('--suite', metavar='GLOB', help='kunit.py filter_glob')
+    sp.add_argument('--no-kunit', action='store_true',
+                    help='checkpatch, git am and builds only')
+    sp.add_argument('--no-cache', action='store_true',
+                    help='redo every step (no cached results, no commits '
+                    'kept from the last run)')
+    sp.add_argument('--junit', metavar='FILE', help='also copy the JUnit XML '
+                    'here')
+    sp.add_argument('--json', metavar='FILE', help='also copy the JSON here')
+    sp.add_argument('kunit_args', nargs=argparse.REMAINDER,
+                    help='after --: arguments passed to kunit.py run')
+
+
+def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
+                ) -> None:
+    sp = sub.add_parser(
+        'check', help='pre-submit check of patches/: checkpatch, git am and '
+        'a build at every patch, KUnit at the tip, get_maintainer',
+        description='For every patch of patches/ in order: '
+        'scripts/checkpatch.pl --strict, git am, a UML build of the tree at '
+        'that patch; then KUnit at the tip and on the base (delta), and '
+        'scripts/get_maintainer.pl on the series. Works in a scratch tree '
+        '(build/validate/linux).')
+    _common(sp)
+    sp.set_defaults(func=cmd_check)
+
+    sp = sub.add_parser(
+        'validate', help='validate a posted series from an mbox (or - for '
+        'stdin) with the same pipeline',
+        description='Read a series from an mbox (git format-patch --stdout, '
+        'a saved thread, b4 am output; replies and other revisions are '
+        'sorted out with b4 or git mailsplit), apply it onto the base (or '
+        'onto base + this project\'s series with --onto-series) in a scratch '
+        'tree, and run the check pipeline on it.')
+    sp.add_argument('mbox', help='mbox file, or - for stdin')
+    sp.add_argument('--onto-series', action='store_true',
+                    help='apply onto the base plus this project\'s series '
+                    '(for follow-up series)')
+    _common(sp)
+    sp.set_defaults(func=cmd_validate)
