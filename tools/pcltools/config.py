@@ -29,6 +29,9 @@ BUILD_PACKAGES = ['build-essential', 'flex', 'bison', 'bc', 'libelf-dev',
                   'libssl-dev', 'ccache', 'git', 'xz-utils', 'python3']
 QEMU_PACKAGES = ['qemu-system-x86']
 E2E_PACKAGES = ['e2fsprogs']
+# check/validate: b4 sorts mail threads; checkpatch.pl's spdxcheck.py needs
+# Debian's python3 with ply and git.
+CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git']
 
 
 def repo_root() -> Path:
