@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from . import (bench, config, deps, e2e, gitutil, junit, kunitrun, layers,
                lock, overlay, queue, reports, results, series, testall, tree,
-               ui)
+               ui, validate)
 from .errors import Exit, PclError
 
 
@@ -48,6 +48,8 @@ def cmd_deps(args: argparse.Namespace) -> int:
         pkgs += config.QEMU_PACKAGES
     if args.e2e:
         pkgs += config.E2E_PACKAGES
+    if args.check:
+        pkgs += config.CHECK_PACKAGES
     version = deps.ensure(pkgs, base=not args.no_base)
     ui.info('packages present: ' + ' '.join(pkgs) +
             (f' {config.BASE_PACKAGE} ({version})' if version else ''))
@@ -218,6 +220,8 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser('deps', help='install missing Debian packages')
     sp.add_argument('--qemu', action='store_true')
     sp.add_argument('--e2e', action='store_true')
+    sp.add_argument('--check', action='store_true',
+                    help='what check and validate need (b4, python3-ply ...)')
     sp.add_argument('--no-base', action='store_true',
                     help=f'do not check {config.BASE_PACKAGE}')
     sp.set_defaults(func=cmd_deps)
@@ -245,6 +249,8 @@ def parser() -> argparse.ArgumentParser:
                    lambda args: prepare_tree(_kernel_tree(args)))
     bench.add_parser(sub, kernel_tree_opt,
                      lambda args: prepare_tree(_kernel_tree(args)))
+
+    validate.add_parsers(sub)
 
     sp = sub.add_parser('unittest', help='tests of the tools (tests/tools)')
     sp.add_argument('--json', metavar='FILE')
