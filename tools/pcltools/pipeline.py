@@ -5,9 +5,9 @@ UML build of the tree at that patch (bisectability); then the KUnit
 suites at the tip with the harness's kunit.py run, the same suites on the
 base (cached) for a delta, and scripts/get_maintainer.pl on the series.
 
-Everything happens in a scratch tree, build/validate/linux: a
-`git clone --shared` of the managed tree (its objects are borrowed, never
-written) on the branch pcl-validate. The user's trees are only read.
+Everything happens in a scratch tree, build/validate/linux: a local
+`git clone` of the managed tree (objects hard-linked) on the branch
+pcl-validate. The user's trees are only read.
 
 Cheap re-runs:
 - the scratch tree keeps the commits of the last run; patches with the
@@ -262,9 +262,11 @@ def ensure_scratch(ctx: Context, progress: Progress) -> str:
         return base
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.parent.mkdir(parents=True, exist_ok=True)
+    # A local clone hard-links the objects: cheap, and independent of
+    # the source repository afterwards.
     with progress.stage(f'creating the scratch tree {scratch} '
-                        f'(git clone --shared {ctx.source})'):
-        gitutil.git(scratch.parent, 'clone', '-q', '--shared', '--no-checkout',
+                        f'(git clone {ctx.source})'):
+        gitutil.git(scratch.parent, 'clone', '-q', '--no-checkout',
                     str(ctx.source), scratch.name)
         for key, value in (('user.name', config.QUEUE_IDENT_NAME),
                            ('user.email', config.QUEUE_IDENT_EMAIL),

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import (basetree, config, deps, gitutil, mbox, overlay, pipeline,
-               report, results, series, ui)
+from . import (basetree, config, deps, gitutil, lock, mbox, overlay,
+               pipeline, report, results, series, ui)
 from .errors import Exit, PclError
 from .results import Case, Counts
 
@@ -28,9 +28,15 @@ def ensure_base() -> tuple[Path, str]:
     version = deps.ensure(config.BUILD_PACKAGES + config.CHECK_PACKAGES,
                           base=True) or config.BASE_VERSION
     tree = config.managed_tree()
-    if not gitutil.is_repo(tree) or not gitutil.git_ok(
-            tree, 'rev-parse', '-q', '--verify', config.BASE_TAG):
-        basetree.create(tree, version)
+
+    def missing() -> bool:
+        return not gitutil.is_repo(tree) or not gitutil.git_ok(
+            tree, 'rev-parse', '-q', '--verify', config.BASE_TAG)
+
+    if missing():
+        with lock.repository_lock():    # other runs use the managed tree
+            if missing():
+                basetree.create(tree, version)
     recorded = basetree.recorded_version(tree) or version
     if recorded != version:
         ui.warn(f'{tree} has base {recorded}, {version} is installable: '
