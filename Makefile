@@ -3,6 +3,7 @@
 #   make run [SUITE=glob] [ARGS="kunit.py args"] [KERNEL_TREE=dir]
 #            [JUNIT=file.xml] [JSON=file]
 #   make test [JUNIT=file.xml]
+#   make check [OUT=dir] / make validate MBOX=file|- [ONTO=series] [OUT=dir]
 
 PCL := python3 tools/pcl
 
@@ -11,13 +12,16 @@ ARGS ?=
 KERNEL_TREE ?=
 JUNIT ?=
 JSON ?=
+MBOX ?=
+ONTO ?=
+OUT ?=
 
 tree_opt  = $(if $(KERNEL_TREE),--kernel-tree '$(KERNEL_TREE)')
 run_opts  = $(tree_opt) $(if $(SUITE),--suite '$(SUITE)') \
 	    $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)')
 
 .PHONY: run run-smp run-debug test unittest e2e bench tree queue-prepare \
-	queue-export clean distclean
+	queue-export clean distclean check validate
 
 run:
 	$(PCL) run --layer uml $(run_opts) -- $(ARGS)
@@ -45,6 +49,22 @@ bench:
 # "--only coherency,truncate" ...
 e2e:
 	$(PCL) e2e $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)') $(ARGS)
+
+# Pre-submit check of patches/ (checkpatch, git am and a build at every
+# patch, KUnit at the tip with a delta against the base, get_maintainer),
+# and the same for a posted series read from an mbox (MBOX=- for stdin;
+# ONTO=series applies it onto base + this project's series). The report
+# goes to OUT (default build/reports/check or build/reports/validate).
+check_opts = $(if $(OUT),-o '$(OUT)') $(if $(SUITE),--suite '$(SUITE)') \
+	     $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)')
+
+check:
+	$(PCL) check $(check_opts) -- $(ARGS)
+
+validate:
+	$(if $(MBOX),,$(error give the series: make validate MBOX=series.mbox))
+	$(PCL) validate '$(MBOX)' $(if $(filter series,$(ONTO)),--onto-series) \
+		$(check_opts) -- $(ARGS)
 
 tree:
 	$(PCL) tree $(tree_opt)
