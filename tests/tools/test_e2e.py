@@ -172,6 +172,22 @@ class KtapTest(TmpTestCase):
         self.assertEqual(e2e.attribute(console, 7), 'b')
 
 
+class ProblemTest(unittest.TestCase):
+    def test_crash_hang_or_nothing(self) -> None:
+        ok = {'a': e2e.Ending('exit=0'), 'b': e2e.Ending('exit=1')}
+        running = {'a': e2e.Ending('exit=0'), 'b': e2e.Ending('running')}
+        timeout = {'a': e2e.Ending('timeout', 60), 'b': e2e.Ending('not-run')}
+        clean = e2e.Boot('boot\n', 1, False, 0)
+        killed = e2e.Boot('boot\n', 1, True, -9)
+        panic = e2e.Boot('Kernel panic - not syncing: x\n', 1, False, 1)
+        self.assertEqual(e2e._problem(clean, ok), '')
+        self.assertEqual(e2e._problem(killed, running), 'hang in b')
+        self.assertEqual(e2e._problem(clean, timeout), 'hang in a')
+        self.assertEqual(e2e._problem(killed, ok), 'hang in boot')
+        self.assertIn('kernel crash', e2e._problem(panic, running))
+        self.assertIn('while b ran', e2e._problem(panic, running))
+
+
 class BootTest(TmpTestCase):
     """boot() against fake kernels (shell scripts): the wall-clock limit
     kills the whole process group."""

@@ -547,16 +547,23 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
             for mode, n in stale_counts(f.read_text(errors='replace')):
                 result.stale.append((prog.name, mode, n))
     result.invalidation_failures = boot_.console.count(INVALIDATION_FAILURE)
-    crash = kunitrun.CRASH.search(boot_.console)
-    if boot_.killed or _any_hang(endings):
-        hung = [n for n, e in endings.items()
-                if e.how in ('hung', 'running', 'timeout')]
-        result.problem = f'hang in {", ".join(hung) or "boot"}'
-    elif crash:
-        result.problem = f'kernel crash: {crash.group(0)}'
-    elif not (root / 'out/status').exists():
+    result.problem = _problem(boot_, endings)
+    if not result.problem and not (root / 'out/status').exists():
         result.problem = 'init did not start (see the console log)'
     return result
+
+
+def _problem(boot_: Boot, endings: dict[str, Ending]) -> str:
+    """A crash or a hang (for exit code 8), naming the programs."""
+    stuck = [n for n, e in endings.items()
+             if e.how in ('hung', 'running', 'timeout')]
+    crash = kunitrun.CRASH.search(boot_.console)
+    if crash:
+        return f'kernel crash ({crash.group(0).strip()})' + \
+            (f' while {", ".join(stuck)} ran' if stuck else '')
+    if boot_.killed or stuck:
+        return f'hang in {", ".join(stuck) or "boot"}'
+    return ''
 
 
 def summary(res: VariantResult) -> list[str]:
