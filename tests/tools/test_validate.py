@@ -17,7 +17,8 @@ from unittest import mock
 
 from . import kernel_fixture as kf
 from .helpers import TmpTestCase, sh
-from pcltools import config, mbox, pipeline, report, series, ui, validate
+from pcltools import (config, kunitrun, mbox, pipeline, report, series, ui,
+                      validate)
 from pcltools.errors import Exit
 
 HAVE_B4 = shutil.which('b4') is not None
@@ -49,12 +50,13 @@ class ValidateTestCase(TmpTestCase):
     def log_line(self, msg: str) -> None:
         self.log.write(msg + '\n')
 
-    def context(self, onto: list[Path], cache: bool = True
-                ) -> pipeline.Context:
+    def context(self, onto: list[Path], cache: bool = True,
+                **kw: object) -> pipeline.Context:
         return pipeline.Context(
             source=self.base, base_ref='pcl-base', base_desc='the fake base',
             state=self.tmp / 'build/validate', kunitconfigs=[self.kunitconfig],
-            onto=onto, onto_desc='the series below', cache=cache)
+            onto=onto, onto_desc='the series below', cache=cache,
+            **kw)  # type: ignore[arg-type]
 
     # -- making input ---------------------------------------------------
 
@@ -88,11 +90,12 @@ class ValidateTestCase(TmpTestCase):
     # -- running ----------------------------------------------------------
 
     def validate(self, data: bytes | Path, onto: list[Path] | None = None,
-                 cache: bool = True) -> tuple[pipeline.Result, str]:
+                 cache: bool = True, **kw: object
+                 ) -> tuple[pipeline.Result, str]:
         path = data if isinstance(data, Path) else self.write(data)
         with contextlib.redirect_stdout(io.StringIO()):
             result = validate.validate_mbox(
-                str(path), self.out, lambda o: self.context(o, cache),
+                str(path), self.out, lambda o: self.context(o, cache, **kw),
                 onto or [], work_parent=self.tmp / 'work')
         pipeline.verdict(result)
         return result, report.text(result)
@@ -236,6 +239,32 @@ class GoodInputTest(ValidateTestCase):
         third, text = self.validate(data, cache=False)
         self.assertEqual(third.code, 0, text)
         self.assertFalse(any(s.build_cached for s in third.steps))
+
+    def test_make_test_mode(self) -> None:
+        """Tip only, KUnit in a prepared tree with the same content;
+        earlier patches show cached build results when there are some."""
+        prepared = self.tmp / 'prepared'
+        sh(self.tmp, 'git', 'clone', '-q', str(self.dev), str(prepared))
+        data = self.format_patch('--thread', '--cover-letter')
+        result, text = self.validate(data, bisect=False, tip_tree=prepared)
+        self.assertEqual(result.code, 0, text)
+        self.assertEqual([s.builds for s in result.steps],
+                         ['not built', 'not built', 'yes'])
+        self.assertIn('  1/3  ok     0/0/0             --     mm: add p1', text)
+        self.assertIn('Note: per-patch builds are off here', text)
+        self.assertIn('built there', result.steps[2].build_detail)
+        assert result.kunit is not None
+        self.assertEqual(Path(result.kunit.log).parent, kunitrun.build_dir(
+            prepared, self.context([]).layer('tip')))
+        self.validate(data)                     # builds every patch
+        result, text = self.validate(data, bisect=False, tip_tree=prepared)
+        self.assertEqual([s.builds for s in result.steps], ['yes'] * 3, text)
+        self.assertTrue(result.steps[0].build_cached)
+        self.assertIn('built there', result.steps[2].build_detail)
+        (prepared / 'src/a.c').write_text('/* changed */\n')
+        result, text = self.validate(data, bisect=False, tip_tree=prepared)
+        self.assertNotIn('built there', result.steps[2].build_detail, text)
+        self.assertEqual(result.code, 0, text)
 
     def test_check_of_a_patches_directory(self) -> None:
         patches = self.tmp / 'patches'

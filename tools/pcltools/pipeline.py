@@ -163,6 +163,12 @@ class Context:
     kunit: bool = True              # run KUnit at the tip (and the base)
     cache: bool = True
     jobs: int = 0
+    # bisect=False: build the tip only (earlier patches show a cached
+    # result when there is one); make test's end-to-end validation.
+    bisect: bool = True
+    # A prepared tree whose content may equal the tip (the managed tree):
+    # when it does, KUnit at the tip runs there, in its build directory.
+    tip_tree: Optional[Path] = None
 
     @property
     def scratch(self) -> Path:
@@ -739,6 +745,24 @@ def run(ctx: Context, intake: Intake, result: Result, report_dir: Path,
     return result
 
 
+NOT_BISECTED = ('not built: per-patch builds are off here '
+                '(tools/pcl check builds every patch)')
+
+
+def same_content(tree: Path, other: Optional[Path]) -> bool:
+    """Whether other (a prepared tree) builds the same kernel as tree:
+    same committed content, no changes to tracked files, and the same
+    kunit/ overlay files."""
+    from . import overlay
+    if other is None or not gitutil.is_repo(other):
+        return False
+    if tree_id(other) != tree_id(tree) or gitutil.changed_tracked_files(other):
+        return False
+    return not any(overlay.differs(other, tree, rel) for rel in
+                   overlay.files(config.overlay_dir())
+                   if (other / rel).exists())
+
+
 def _commit_tree(tree: Path, commit: str) -> str:
     return gitutil.git(tree, 'rev-parse', f'{commit}^{{tree}}').strip()
 
@@ -785,6 +809,7 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
                      (' (cached)' if result.kunit_base.cached else ''))
 
     gap = ''                         # why later patches are not built
+    tip_elsewhere: Optional[Path] = None
     first_missing = min(result.missing) if result.missing else 0
     for i, (patch, step) in enumerate(zip(patches, result.steps)):
         tag = f'patch {step.label}'
@@ -819,7 +844,19 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
             step.builds = 'skipped'
             step.build_detail = f'not built: {gap}'
             continue
-        if i < reused:
+        last = i == len(patches) - 1
+        if last and not gap and same_content(tree, ctx.tip_tree):
+            assert ctx.tip_tree is not None
+            tip_elsewhere = ctx.tip_tree
+            step.build_detail = (f'same tree as {ctx.tip_tree}: built there, '
+                                 'by the KUnit run')
+            progress.say(f'{tag}: {step.build_detail}')
+            continue
+        if not ctx.bisect and not last and not (
+                ctx.cache and build_cache(ctx, step.tree).exists()):
+            step.build_detail = NOT_BISECTED
+            continue
+        if i < reused or not ctx.bisect and not last:
             outcome = BuildOutcome(**json.loads(
                 build_cache(ctx, step.tree).read_text()))
             cached = True
@@ -840,12 +877,20 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
 
     applied_all = bool(result.steps) and not result.missing and \
         all(s.applies == 'yes' for s in result.steps)
-    tip_builds = bool(result.steps) and result.steps[-1].builds == 'yes'
+    tip_builds = bool(result.steps) and (result.steps[-1].builds == 'yes'
+                                         or tip_elsewhere is not None)
     if ctx.kunit and applied_all and tip_builds:
-        with progress.stage('KUnit at the tip (kunit.py run, UML)'):
-            outcome = kunitrun.run(tree, ctx.layer('tip'),
+        where = tip_elsewhere or tree
+        with progress.stage(f'KUnit at the tip (kunit.py run, UML, {where})'):
+            outcome = kunitrun.run(where, ctx.layer('tip'),
                                    list(ctx.kunit_args), series_len=n)
         result.kunit = _kunit_result('tip', outcome)
+        if tip_elsewhere is not None:
+            last_step = result.steps[-1]
+            last_step.builds = 'no' if outcome.code == Exit.BUILD_FAILED \
+                else 'yes'
+            if outcome.code == Exit.BUILD_FAILED:
+                last_step.build_detail = _relative(outcome.message, where)
         _copy(outcome.build_dir / 'test.log', report_dir / 'kunit-tip.log')
         _copy(outcome.build_dir / 'results.json',
               report_dir / 'kunit-tip.json')

@@ -8,7 +8,7 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
-from . import junit, ui
+from . import junit, pipeline, ui
 from .pipeline import Result, StepResult
 from .results import Case, Counts
 
@@ -180,6 +180,9 @@ def text(result: Result) -> str:
                'get_maintainer.pl')
     for p in result.problems:
         out.append(f'Problem: {p}')
+    if any(s.build_detail == pipeline.NOT_BISECTED for s in result.steps):
+        out.append('Note: ' + pipeline.NOT_BISECTED.split(': ', 1)[1] +
+                   '; "--" in the build column')
     for note in result.notes:
         out.extend(textwrap.wrap(f'Note: {note}', 76, subsequent_indent='  '))
     if result.steps or result.missing:

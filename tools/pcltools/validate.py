@@ -44,7 +44,8 @@ def ensure_base() -> tuple[Path, str]:
     return tree, basetree.base_message(recorded)
 
 
-def context(args: argparse.Namespace, onto: list[Path]) -> pipeline.Context:
+def context(args: argparse.Namespace, onto: list[Path], bisect: bool = True,
+            tip_tree: Optional[Path] = None) -> pipeline.Context:
     tree, desc = ensure_base()
     fragments = [config.repo_root() / '.kunitconfig']
     fragments += [Path(p).resolve() for p in args.kunitconfig or []]
@@ -63,7 +64,7 @@ def context(args: argparse.Namespace, onto: list[Path]) -> pipeline.Context:
         state=config.build_root() / 'validate', kunitconfigs=fragments,
         onto=onto, onto_desc=f'the pagecache-lock series ({len(onto)} '
         'patches)', kunit_args=extra, kunit=not args.no_kunit,
-        cache=not args.no_cache)
+        cache=not args.no_cache, bisect=bisect, tip_tree=tip_tree)
 
 
 def _finish(result: pipeline.Result, out: Path, args: argparse.Namespace,
@@ -201,7 +202,12 @@ def export_mbox(tree: Path, dest: Path) -> int:
 
 def test_layer(tree: Path) -> tuple[Counts, Exit]:
     """make test: validate this project's own series, exported from the
-    prepared tree as a threaded mbox, as a posted series would be."""
+    prepared tree as a threaded mbox, as a posted series would be.
+
+    To cost little beyond the other layers, earlier patches are not built
+    (their cached results from `tools/pcl check` are shown when present),
+    and when the tip has the prepared tree's content, KUnit at the tip
+    runs in the prepared tree, whose build the UML layer has just made."""
     started = time.monotonic()
     out = default_report_dir('make-test')
     shutil.rmtree(out, ignore_errors=True)
@@ -219,7 +225,8 @@ def test_layer(tree: Path) -> tuple[Counts, Exit]:
                               no_kunit=False, no_cache=False, junit=None,
                               json=None)
     result = validate_mbox(str(out / 'series.mbox'), out,
-                           lambda onto: context(args, onto), [],
+                           lambda onto: context(args, onto, bisect=False,
+                                                tip_tree=tree), [],
                            label='the series exported from the prepared tree')
     code = _finish(result, out, args, started)
     for layer in report.counts(result, kunit_cases=False).values():
