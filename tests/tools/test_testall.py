@@ -27,6 +27,8 @@ class RunAllTest(TmpTestCase):
         with mock.patch.object(testall, 'unittest_layer',
                                lambda tree: (counts('PASS', 'PASS'), Exit.OK)), \
                 mock.patch.object(testall, 'e2e_layer', lambda tree: None), \
+                mock.patch.object(testall, 'validate_layer',
+                                  lambda tree: (Counts(), Exit.OK)), \
                 mock.patch.object(layers, 'all_layers', lambda: layer_defs), \
                 mock.patch.object(kunitrun, 'run',
                                   lambda tree, layer, extra: next(

@@ -132,7 +132,16 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
         ui.info('== e2e: tests/e2e/run not present, layer skipped')
     else:
         record('e2e', *e2e)
+    if not only or 'validate' in only:
+        ui.info('== validate: the series exported as an mbox, validated')
+        record('validate', *validate_layer(tree))
     return _finish(total, per_layer, codes, junit_path)
+
+
+def validate_layer(tree: Path) -> tuple[Counts, Exit]:
+    """tools/pcl validate on the series exported from the tree."""
+    from . import validate
+    return validate.test_layer(tree)
 
 
 def _finish(total: Counts, per_layer: dict[str, Counts], codes: list[Exit],
