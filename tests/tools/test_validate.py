@@ -367,7 +367,7 @@ class BadInputTest(ValidateTestCase):
         self.assertIn("src/p2.c:1:23: error: 'x' undeclared", text)
         self.assertIn('  3/3  ok     1/0/0             ok', text)
         self.assertIn('ERROR: forbidden marker (src/p3.c:1)', text)
-        self.assertIn('Result: FAIL: 2/3 does not build; checkpatch: errors '
+        self.assertIn('Result: FAIL: 2/3 does not build; checkpatch errors '
                       'in 3/3', text)
         self.assertIn('KUnit (UML) at the tip: 4 passed', text)
 

@@ -922,24 +922,33 @@ def verdict(result: Result) -> None:
     why: list[tuple[Exit, str]] = []
     if result.problems:
         why.append((Exit.USAGE, result.problems[0]))
-    for s in result.steps:
-        if s.applies == 'no':
-            why.append((Exit.PATCH_FAILED, f'{s.label} does not apply'))
-    for s in result.steps:
-        if s.builds == 'no':
-            why.append((Exit.BUILD_FAILED, f'{s.label} does not build'))
+
+    def labels(what: str, steps: list[StepResult]) -> str:
+        names = [s.label for s in steps]
+        verb = {'apply': ('does not apply', 'do not apply'),
+                'build': ('does not build', 'do not build')}[what]
+        return f'{", ".join(names)} {verb[len(names) > 1]}'
+
+    no_apply = [s for s in result.steps if s.applies == 'no']
+    if no_apply:
+        why.append((Exit.PATCH_FAILED, labels('apply', no_apply)))
+    no_build = [s for s in result.steps if s.builds == 'no']
+    if no_build:
+        why.append((Exit.BUILD_FAILED, labels('build', no_build)))
     k = result.kunit
     if k and k.ran:
         if k.code == Exit.BUILD_FAILED:
             why.append((Exit.BUILD_FAILED, 'the KUnit kernel does not build'))
         elif k.code == Exit.KERNEL_CRASHED:
             why.append((Exit.KERNEL_CRASHED, 'the kernel crashed during KUnit'))
-    for s in result.steps:
-        if s.checkpatch.errors or s.checkpatch.problem:
-            why.append((Exit.TESTS_FAILED,
-                        f'checkpatch: errors in {s.label}' if
-                        s.checkpatch.errors else
-                        f'checkpatch did not run on {s.label}'))
+    cp_errors = [s.label for s in result.steps if s.checkpatch.errors]
+    if cp_errors:
+        why.append((Exit.TESTS_FAILED,
+                    f'checkpatch errors in {", ".join(cp_errors)}'))
+    cp_broken = [s.label for s in result.steps if s.checkpatch.problem]
+    if cp_broken:
+        why.append((Exit.TESTS_FAILED,
+                    f'checkpatch did not run on {", ".join(cp_broken)}'))
     if k and k.ran:
         if k.code == Exit.TESTS_FAILED:
             why.append((Exit.TESTS_FAILED, 'KUnit cases fail at the tip'))
