@@ -63,6 +63,7 @@ exit($e ? 1 : 0);
 
 GET_MAINTAINER = r'''#!/usr/bin/perl
 print "Maint Ainer <maint\@example.org> (maintainer:FAKE SUBSYSTEM)\n";
+print "Fs Maint <fs\@example.org> (maintainer:FILESYSTEMS (VFS and infrastructure))\n";
 print "Re Viewer <rev\@example.org> (reviewer:FAKE SUBSYSTEM)\n";
 print "fake-list\@example.org (open list:FAKE SUBSYSTEM)\n";
 '''

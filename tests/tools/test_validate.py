@@ -125,7 +125,8 @@ class GoodInputTest(ValidateTestCase):
         self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 2 added, '
                       '0 removed', text)
         self.assertIn('added: new: 2', text)
-        self.assertIn('To: Maint Ainer <maint@example.org>', text)
+        self.assertIn('To: Maint Ainer <maint@example.org>, Fs Maint '
+                      '<fs@example.org>', text)
         self.assertIn('Cc: Re Viewer <rev@example.org>, '
                       'fake-list@example.org', text)
         self.assertIn('Result: PASS', text)

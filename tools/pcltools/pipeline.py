@@ -715,8 +715,9 @@ def maintainers(tree: Path, patches: list[Path]) -> tuple[list[str],
                  *[str(p) for p in patches]], tree, env=_tool_env())
     to, cc = [], []
     for line in proc.stdout.splitlines():
-        m = re.match(r'^(.*?)\s+\(([^)]*)\)\s*$', line.strip())
-        if not m or '@' not in m.group(1):
+        m = re.match(r'^(.*?<[^<>@\s]+@[^<>\s]+>|[^<>@\s]+@\S+)\s+\((.*)\)$',
+                     line.strip())
+        if not m:
             continue
         addr, role = m.group(1), m.group(2)
         (to if role.startswith('maintainer') else cc).append(addr)

@@ -42,7 +42,8 @@ def _indent(text: str, prefix: str = '      ') -> str:
 
 
 def _by_suite(names: list[str]) -> str:
-    suites = Counter(n.rsplit('.', 1)[0] for n in names)
+    """'suite: N' per top-level suite (parameterised cases included)."""
+    suites = Counter(n.split('.', 1)[0] for n in names)
     return ', '.join(f'{s}: {c}' for s, c in suites.items())
 
 
@@ -175,8 +176,8 @@ def text(result: Result) -> str:
                                 if result.method else ''))
     if result.base:
         out.append(f'Base:   {result.base}')
-    out.append('Checks: checkpatch.pl --strict, git am, a UML build at every '
-               'patch, KUnit (UML) at the tip and on the base, '
+    out.append('Checks: checkpatch.pl --strict, git am, a UML build at every')
+    out.append('        patch, KUnit (UML) at the tip and on the base, '
                'get_maintainer.pl')
     for p in result.problems:
         out.append(f'Problem: {p}')
