@@ -184,6 +184,12 @@ def text(result: Result) -> str:
     if any(s.build_detail == pipeline.NOT_BISECTED for s in result.steps):
         out.append('Note: ' + pipeline.NOT_BISECTED.split(': ', 1)[1] +
                    '; "--" in the build column')
+    cached = [s.label for s in result.steps if s.build_cached]
+    if cached:
+        out.extend(textwrap.wrap(
+            f'Note: {len(cached)} of the builds are results kept from an '
+            'earlier run of the same tree and configuration (--no-cache '
+            'redoes them)', 76, subsequent_indent='  '))
     for note in result.notes:
         out.extend(textwrap.wrap(f'Note: {note}', 76, subsequent_indent='  '))
     if result.steps or result.missing:
