@@ -444,3 +444,26 @@ class FollowUpTest(ValidateTestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class CommandLineTest(unittest.TestCase):
+    def parse(self, *argv: str):  # type: ignore[no-untyped-def]
+        from pcltools import cli
+        args = cli.parser().parse_args(list(argv))
+        return validate._options_after_mbox(args) \
+            if args.command == 'validate' else args
+
+    def test_options_before_or_after_the_mbox(self) -> None:
+        for argv in (('validate', 'x.mbox', '-o', 'D', '--onto-series', '--',
+                      '--raw_output'),
+                     ('validate', '-o', 'D', '--onto-series', 'x.mbox', '--',
+                      '--raw_output')):
+            args = self.parse(*argv)
+            self.assertEqual((args.mbox, args.output, args.onto_series),
+                             ('x.mbox', 'D', True))
+            self.assertIn('--raw_output', args.kunit_args)
+        args = self.parse('validate', '-')
+        self.assertEqual((args.mbox, args.kunit_args), ('-', []))
+        args = self.parse('check', '--no-kunit', '--', '--raw_output')
+        self.assertTrue(args.no_kunit)
+        self.assertIn('--raw_output', args.kunit_args)

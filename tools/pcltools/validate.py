@@ -168,7 +168,19 @@ def validate_mbox(source: str, out: Path, make_context: ContextFactory,
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _options_after_mbox(args: argparse.Namespace) -> argparse.Namespace:
+    """`validate x.mbox -o DIR -- ...`: the remainder starts at the first
+    word after the mbox; parse the options in it as options."""
+    rest = list(args.kunit_args)
+    ours = args.parser._option_string_actions
+    if not rest or rest[0].split('=', 1)[0] not in ours:
+        return args
+    cut = rest.index('--') if '--' in rest else len(rest)
+    return args.parser.parse_args([*rest[:cut], args.mbox, *rest[cut:]])
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    args = _options_after_mbox(args)
     started = time.monotonic()
     out = _prepare_out(args.output, 'validate')
     onto = series.read(config.patches_dir()).patches \
@@ -285,4 +297,4 @@ def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
                     help='apply onto the base plus this project\'s series '
                     '(for follow-up series)')
     _common(sp)
-    sp.set_defaults(func=cmd_validate)
+    sp.set_defaults(func=cmd_validate, parser=sp)
