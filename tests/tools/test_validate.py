@@ -156,6 +156,19 @@ class GoodInputTest(ValidateTestCase):
         self.assertEqual(result.steps[0].builds, 'yes')
 
     @unittest.skipUnless(HAVE_B4, 'b4 not installed')
+    def test_threaded_with_a_long_folded_subject(self) -> None:
+        kf.commit(self.dev, {'src/p9.c': 'int p9(void);\n'},
+                  'mm: a subject long enough for git format-patch to fold '
+                  'it over two header lines')
+        data = self.format_patch('--thread', '--cover-letter')
+        self.assertIn(b'fold it\n over two', data)       # folded
+        result, text = self.validate(data)
+        self.assertEqual(result.method, 'b4 am', text)
+        self.assertEqual(result.steps[-1].title, 'mm: a subject long enough '
+                         'for git format-patch to fold it over two header '
+                         'lines')
+
+    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
     def test_b4_am_output(self) -> None:
         thread = self.write(self.format_patch('--thread', '--cover-letter'),
                             'thread.mbox')

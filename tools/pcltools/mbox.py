@@ -202,7 +202,7 @@ def intake(mbox: Path, work: Path, use_b4: bool = True) -> Intake:
 
     done = False
     if use_b4 and shutil.which('b4') and all(m.msgid for m in patches):
-        done = _via_b4(mbox, work, result)
+        done = _via_b4(_unfolded(files, work / 'for-b4.mbox'), work, result)
     if not done:
         _via_numbers(messages, patches, work, result)
     _check_numbers(result)
@@ -228,6 +228,21 @@ def _b4_env(cwd: Optional[Path] = None) -> dict[str, str]:
         env[f'GIT_CONFIG_VALUE_{i}'] = value
     env['GIT_CONFIG_COUNT'] = str(n + len(settings))
     return env
+
+
+def _unfolded(files: list[Path], dest: Path) -> Path:
+    """The messages as one mbox with unfolded header lines: b4 0.12 on
+    Python >= 3.11.4 fails on a folded Subject (it copies the header
+    value, line break included, and the email module refuses it)."""
+    with dest.open('wb') as out:
+        for path in files:
+            data = path.read_bytes().replace(b'\r\n', b'\n')
+            head, sep, body = data.partition(b'\n\n')
+            head = re.sub(rb'\n[ \t]+', b' ', head)
+            if not head.startswith(b'From '):
+                out.write(b'From mboxrd@z Thu Jan  1 00:00:00 1970\n')
+            out.write(head + sep + body.rstrip(b'\n') + b'\n\n')
+    return dest
 
 
 def _via_b4(mbox: Path, work: Path, result: Intake) -> bool:
