@@ -16,9 +16,12 @@ PCL = Path(__file__).resolve().parents[2] / 'tools/pcl'
 class CliTest(TmpTestCase):
     def pcl(self, *args: str, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
+        # Temporary trees only: do not wait for the repository lock that a
+        # real run may hold meanwhile.
         return subprocess.run([sys.executable, str(PCL), *args], text=True,
                               capture_output=True,
-                              env={**os.environ, **(env or {})})
+                              env={**os.environ, 'PCL_LOCK_HELD': '1',
+                                   **(env or {})})
 
     def assertClean(self, proc: subprocess.CompletedProcess[str],
                     code: int) -> None:
