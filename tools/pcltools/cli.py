@@ -288,7 +288,7 @@ def parser() -> argparse.ArgumentParser:
 # Commands that only read their input or the repository: no lock needed.
 # check and validate work in their own scratch tree and build directory
 # (build/validate, with its own lock) and lock only to create the base.
-UNLOCKED = {'unittest', 'scan', 'junit', 'check', 'validate'}
+UNLOCKED = {'deps', 'unittest', 'scan', 'junit', 'check', 'validate'}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
