@@ -134,6 +134,7 @@ struct pcl_waiter {
 	bool			killable;
 	int			ret;
 	struct task_struct	*task;
+	struct completion	started;
 	struct completion	acquired;
 	struct completion	release;
 	struct completion	done;
@@ -143,12 +144,13 @@ static int pcl_waiter_fn(void *data)
 {
 	struct pcl_waiter *w = data;
 
-	if (w->killable) {
+	if (w->killable)
 		allow_signal(SIGKILL);
+	complete(&w->started);
+	if (w->killable)
 		w->ret = pcl_get_killable(&w->lock, w->state);
-	} else {
+	else
 		pcl_get(&w->lock, w->state);
-	}
 	complete(&w->acquired);
 	if (!w->ret) {
 		wait_for_completion(&w->release);
@@ -174,6 +176,7 @@ static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
 	pagecache_lock_init(&w->lock);
 	w->state = state;
 	w->killable = killable;
+	init_completion(&w->started);
 	init_completion(&w->acquired);
 	init_completion(&w->release);
 	init_completion(&w->done);
@@ -189,6 +192,8 @@ static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
 	}
 	get_task_struct(w->task);
 
+	/* On SMP the wake-up of a new thread can complete after kthread_run(). */
+	wait_for_completion(&w->started);
 	for (i = 0; i < 1000 && task_is_running(w->task); i++)
 		usleep_range(1000, 2000);
 	KUNIT_EXPECT_FALSE_MSG(test, task_is_running(w->task),
