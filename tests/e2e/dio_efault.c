@@ -134,9 +134,11 @@ static void other_beyond_eof(void)
 /*
  * The target file's own mapping as the source: 'prepare' makes part of it
  * unusable; the write goes to [8, 12) pages, disjoint from the source.
+ * With known_bug set, a wrong result is reported as a skip naming the bug
+ * (the write still runs, so a fix shows as a pass and a hang still fails).
  */
 static void self(const char *name, const char *what, int size_pages,
-		 int hole, int prot, int good)
+		 int hole, int prot, int good, const char *known_bug)
 {
 	int bfd = create_file(target_path, 9, size_pages * PAGE);
 	int fd = open_direct(target_path, O_RDWR);
@@ -153,7 +155,10 @@ static void self(const char *name, const char *what, int size_pages,
 	}
 	close(fd);
 	close(bfd);
-	ktap_result(ok, name, NULL);
+	if (!ok && known_bug && mechanism_on())
+		ktap_skip(name, "known bug: %s", known_bug);
+	else
+		ktap_result(ok, name, NULL);
 }
 
 int main(void)
@@ -171,13 +176,14 @@ int main(void)
 	 * extends the file, reports a full write with wrong data instead of
 	 * -EFAULT or a short write (iomap_dio_write_pagecache_locked()
 	 * retries past the first unfaultable byte).  Skipped, not passed,
-	 * until the helper stops at that byte.
+	 * while the helper does not stop at that byte.
 	 */
-	ktap_skip("self_mapping_beyond_eof",
-		  "known bug: self-sourced write straddling EOF returns wrong data with the lock on");
+	self("self_mapping_beyond_eof", "own mapping beyond EOF", 2, -1, -1,
+	     2, "self-sourced write straddling EOF returns wrong data with "
+	     "the lock on");
 	self("self_mapping_with_hole", "own mapping with a hole", 16, 1, -1,
-	     1);
+	     1, NULL);
 	self("self_mapping_prot_none", "own mapping PROT_NONE", 16, -1,
-	     PROT_NONE, 0);
+	     PROT_NONE, 0, NULL);
 	return ktap_end();
 }
