@@ -176,7 +176,8 @@ class GoodInputTest(ValidateTestCase):
         b4dir.mkdir()
         subprocess.run(['b4', 'am', '-m', str(thread), '-o', str(b4dir),
                         '-n', 'out'], cwd=b4dir, check=True,
-                       env=mbox._b4_env(b4dir), capture_output=True)
+                       env=mbox._b4_env(b4dir), capture_output=True,
+                       stdin=subprocess.DEVNULL)   # b4 reads a msgid there
         result, text = self.validate(b4dir / 'out.mbx')
         self.check_good(result, text)
 
