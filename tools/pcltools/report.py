@@ -177,7 +177,8 @@ def text(result: Result) -> str:
     if result.base:
         out.append(f'Base:   {result.base}')
     out.append('Checks: checkpatch.pl --strict, git am, a UML build at every')
-    out.append('        patch, KUnit (UML) at the tip and on the base, '
+    out.append('        patch, ' + ('KUnit (UML) at the tip and on the base, '
+                                  if result.kunit is not None else '') +
                'get_maintainer.pl')
     for p in result.problems:
         out.append(f'Problem: {p}')
