@@ -255,6 +255,13 @@ class GoodInputTest(ValidateTestCase):
         self.assertEqual(third.code, 0, text)
         self.assertFalse(any(s.build_cached for s in third.steps))
 
+    def test_no_kunit(self) -> None:
+        result, text = self.validate(self.format_patch(), kunit=False)
+        self.assertEqual(result.code, 0, text)
+        self.assertIsNone(result.kunit)
+        self.assertIn('KUnit: not run (--no-kunit)', text)
+        self.assertIn('patch, get_maintainer.pl', text)
+
     def test_make_test_mode(self) -> None:
         """Tip only, KUnit in a prepared tree with the same content;
         earlier patches show cached build results when there are some."""
