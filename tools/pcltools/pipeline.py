@@ -846,7 +846,7 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
             step.build_detail = f'not built: {gap}'
             continue
         last = i == len(patches) - 1
-        if last and not gap and same_content(tree, ctx.tip_tree):
+        if last and ctx.kunit and same_content(tree, ctx.tip_tree):
             assert ctx.tip_tree is not None
             tip_elsewhere = ctx.tip_tree
             step.build_detail = (f'same tree as {ctx.tip_tree}: built there, '
