@@ -17,10 +17,12 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmap_lock.h>
 #include <linux/pagecache_lock.h>
 #include <linux/pagemap.h>
 #include <linux/panic.h>
 #include <linux/ramfs.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
@@ -215,14 +217,20 @@ struct pcf_row {
 	unsigned long	flags;		/* expected FDM_* flags afterwards */
 	bool		blocks;		/* waits until the other task lets go */
 	bool		ran;		/* the inner fault ran */
+	unsigned int	fault_flags;	/* 0: a fault that cannot be retried */
 };
 
 #define PCF_INNER	VM_FAULT_NOPAGE
 #define PCF_SIGBUS	VM_FAULT_SIGBUS
 #define PCF_SELF_F	FDM_SELF_FAULT
 #define PCF_DROP_F	FDM_DROPPED_LOCKS
+#define PCF_RETRY	VM_FAULT_RETRY
+#define PCF_FIRST	(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE)
+#define PCF_TRIED	(PCF_FIRST | FAULT_FLAG_TRIED)
+#define PCF_NOWAIT	(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT)
 
 static const struct pcf_row pcf_rows[] = {
+	/* fault_flags 0: the fault lock cannot be dropped, so it may wait. */
 	{ "no marker, lock free", PCF_NONE, PCF_FREE, PCF_INNER, 0, false, true },
 	{ "no marker, add held", PCF_NONE, PCF_ADD_HELD, PCF_INNER, 0, false, true },
 	{ "no marker, block held", PCF_NONE, PCF_BLOCK_HELD, PCF_INNER, 0, true, true },
@@ -238,6 +246,21 @@ static const struct pcf_row pcf_rows[] = {
 	{ "not opted in, lock free", PCF_NOT_OPTED, PCF_FREE, PCF_INNER, 0, false, true },
 	{ "not opted in, add held", PCF_NOT_OPTED, PCF_ADD_HELD, PCF_INNER, 0, false, true },
 	{ "not opted in, block held", PCF_NOT_OPTED, PCF_BLOCK_HELD, PCF_INNER, 0, false, true },
+	/* Faults that may be retried never wait with the fault lock held. */
+	{ "no marker, block held, first try",
+	  PCF_NONE, PCF_BLOCK_HELD, PCF_RETRY, 0, true, false, PCF_FIRST },
+	{ "no marker, block held, retried",
+	  PCF_NONE, PCF_BLOCK_HELD, PCF_RETRY, 0, true, false, PCF_TRIED },
+	{ "no marker, block held, no wait",
+	  PCF_NONE, PCF_BLOCK_HELD, PCF_RETRY, 0, false, false, PCF_NOWAIT },
+	{ "no marker, add held, retried",
+	  PCF_NONE, PCF_ADD_HELD, PCF_INNER, 0, false, true, PCF_TRIED },
+	{ "self, block held, retried",
+	  PCF_SELF, PCF_BLOCK_HELD, PCF_SIGBUS, PCF_SELF_F, false, false, PCF_TRIED },
+	{ "lower, block held, retried",
+	  PCF_LOWER, PCF_BLOCK_HELD, PCF_RETRY, 0, true, false, PCF_TRIED },
+	{ "higher, block held, retried",
+	  PCF_HIGHER, PCF_BLOCK_HELD, PCF_RETRY, PCF_DROP_F, true, false, PCF_TRIED },
 };
 
 static void pcf_row_desc(const struct pcf_row *row, char *desc)
@@ -256,6 +279,9 @@ struct pcf_run {
 	struct address_space	*f;		/* the marked mapping, or NULL */
 	struct vm_area_struct	vma;
 	struct file		file;
+	struct mm_struct	*mm;		/* whose mmap lock is the fault lock */
+	bool			fault_lock_kept; /* still held after the fault */
+	bool			waited_unlocked; /* fault lock free while it waited */
 	vm_fault_t		ret;
 	unsigned long		flags;
 	bool			ran;
@@ -280,14 +306,25 @@ static vm_fault_t pcf_inner_fault(struct vm_fault *vmf)
 static int pcf_faulter_fn(void *data)
 {
 	struct pcf_run *r = data;
-	struct vm_fault vmf = { .vma = &r->vma };
+	struct vm_fault vmf = {
+		.vma = &r->vma,
+		.flags = r->row->fault_flags,
+	};
 
 	if (r->f && r->f != r->m)
 		pagecache_block_get(&r->f->pagecache_lock);
 	if (r->f)
 		faults_disabled_mapping_enter(r->f);
+	if (r->mm)
+		mmap_read_lock(r->mm);
 
 	r->ret = r->helper(&vmf, pcf_inner_fault);
+
+	if (r->mm) {
+		r->fault_lock_kept = rwsem_is_locked(&r->mm->mmap_lock);
+		if (r->fault_lock_kept)
+			mmap_read_unlock(r->mm);
+	}
 
 	if (r->f) {
 		r->flags = faults_disabled_mapping_exit();
@@ -300,9 +337,17 @@ static int pcf_faulter_fn(void *data)
 	return 0;
 }
 
+static void pcf_free(struct pcf_run *r)
+{
+	if (r->mm)
+		mmput(r->mm);
+	kfree(r);
+}
+
 /*
  * Run one row with @helper.  Returns NULL if the faulter did not finish: its
- * memory is then leaked on purpose.
+ * memory is then leaked on purpose.  A row whose fault may be retried gets a
+ * real (empty) mm, whose mmap lock the faulter holds as the fault lock.
  */
 static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row,
 				   pcf_helper_t helper)
@@ -336,7 +381,17 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 		r->f = NULL;
 	}
 	r->file.f_mapping = r->m;
+	/* Our reference: the helper's get_file()/fput() never drop the last. */
+	atomic_long_set(&r->file.f_count, 1);
 	r->vma.vm_file = &r->file;
+	if (row->fault_flags) {
+		r->mm = mm_alloc();
+		if (!r->mm) {
+			kfree(r);
+			KUNIT_FAIL_AND_ABORT(test, "cannot allocate an mm");
+		}
+		r->vma.vm_mm = r->mm;
+	}
 	ml = &r->m->pagecache_lock;
 
 	if (row->other == PCF_ADD_HELD)
@@ -347,10 +402,13 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 	pcf_current = r;
 	t = kthread_run(pcf_faulter_fn, r, "pcf_faulter");
 	if (IS_ERR(t)) {
-		kfree(r);
+		pcf_free(r);
 		KUNIT_FAIL_AND_ABORT(test, "cannot start the faulting thread");
 	}
 	r->blocked = !wait_for_completion_timeout(&r->done, PCF_BLOCKED_AFTER);
+	/* Only the faulter takes the mmap lock: it must not hold it to wait. */
+	if (r->blocked && r->mm)
+		r->waited_unlocked = !rwsem_is_locked(&r->mm->mmap_lock);
 
 	if (row->other == PCF_ADD_HELD)
 		pagecache_add_put(ml);
@@ -403,6 +461,15 @@ static int pcf_check(struct kunit *test, const struct pcf_run *r, bool report)
 	PCF_EXPECT(!r->f || r->f == r->m || r->f_after == PAGECACHE_LOCK_BLOCK,
 		   "F's block lock not held after the fault (word %ld)",
 		   r->f_after);
+	/* VM_FAULT_RETRY without RETRY_NOWAIT means the fault lock is gone. */
+	PCF_EXPECT(!r->mm || r->fault_lock_kept ==
+		   (row->ret != VM_FAULT_RETRY ||
+		    !!(row->fault_flags & FAULT_FLAG_RETRY_NOWAIT)),
+		   "fault lock %s after returning %#x",
+		   r->fault_lock_kept ? "still held" : "released",
+		   (unsigned int)r->ret);
+	PCF_EXPECT(!r->mm || !r->blocked || r->waited_unlocked,
+		   "waited with the fault lock held");
 #undef PCF_EXPECT
 	return bad;
 }
@@ -415,13 +482,15 @@ static void pagecache_lock_fault_follows_the_table(struct kunit *test)
 	if (!r)
 		return;
 	pcf_check(test, r, true);
-	kfree(r);
+	pcf_free(r);
 }
 
 /*
- * A helper that ignores the marker and just waits for add: the checkers
- * must catch it.  It tells lockdep about the nesting, so that the report
- * the checkers rely on is their own, not lockdep's.
+ * A helper that ignores the marker and the retry flags and just waits for
+ * add: the checkers must catch it.  It waits by polling a trylock, which
+ * lockdep does not order after the locks the faulter holds, so that the
+ * report the checkers rely on is their own, not lockdep's (which would
+ * switch lockdep off for the suites after this one).
  */
 static vm_fault_t pcf_wrong_helper(struct vm_fault *vmf,
 				   vm_fault_t (*fault)(struct vm_fault *vmf))
@@ -431,9 +500,8 @@ static vm_fault_t pcf_wrong_helper(struct vm_fault *vmf,
 
 	if (!mapping_uses_pagecache_lock(mapping))
 		return fault(vmf);
-	pagecache_add_get_nested(&mapping->pagecache_lock,
-				 faults_disabled_mapping() ?
-				 SINGLE_DEPTH_NESTING : 0);
+	while (!pagecache_add_tryget(&mapping->pagecache_lock))
+		usleep_range(1000, 2000);
 	ret = fault(vmf);
 	pagecache_add_put(&mapping->pagecache_lock);
 	return ret;
@@ -451,12 +519,15 @@ static void pagecache_lock_fault_table_catches_a_helper_ignoring_the_marker(stru
 			return;
 		if (pcf_check(test, r, false))
 			rows_caught++;
-		kfree(r);
+		pcf_free(r);
 	}
 	kunit_info(test, "%d of %zu rows caught the wrong helper\n",
 		   rows_caught, ARRAY_SIZE(pcf_rows));
-	/* Three self rows and "higher, block held". */
-	KUNIT_EXPECT_EQ(test, rows_caught, 4);
+	/*
+	 * The four self rows, the two "higher, block held" rows, and the four
+	 * retryable rows where it waits with the fault lock held.
+	 */
+	KUNIT_EXPECT_EQ(test, rows_caught, 10);
 }
 
 static struct kunit_case pcf_test_cases[] = {

@@ -112,6 +112,18 @@ static void judge(struct reader *rd, uint64_t before, const uint64_t *first,
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Judge every page of a copy of the whole range. */
+static void judge_buf(struct reader *rd, uint64_t before, const uint8_t *buf)
+{
+	int p;
+
+	for (p = 0; p < NPAGES; p++) {
+		const uint64_t *w = (const uint64_t *)(buf + p * PAGE);
+
+		judge(rd, before, &w[0], &w[PAGE / 8 - 1], p);
+	}
+}
+
 /* The range through splice(2) into a pipe (the pipe holds 16 pages). */
 static bool splice_read(int fd, const int *pipefd, uint8_t *buf)
 {
@@ -168,11 +180,7 @@ static void *reader(void *arg)
 				diag("splice: %s", strerror(errno));
 				goto out;
 			}
-			for (p = 0; p < NPAGES; p++) {
-				const uint64_t *w =
-					(const uint64_t *)(buf + p * PAGE);
-				judge(rd, before, &w[0], &w[PAGE / 8 - 1], p);
-			}
+			judge_buf(rd, before, buf);
 			break;
 		case READAHEAD:
 			if (round & 1)
@@ -187,11 +195,7 @@ static void *reader(void *arg)
 				     strerror(errno));
 				goto out;
 			}
-			for (p = 0; p < NPAGES; p++) {
-				const uint64_t *w =
-					(const uint64_t *)(buf + p * PAGE);
-				judge(rd, before, &w[0], &w[PAGE / 8 - 1], p);
-			}
+			judge_buf(rd, before, buf);
 			break;
 		}
 		r->reads[rd->kind]++;

@@ -117,44 +117,30 @@ static const char *kind(int flags)
 	return flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE";
 }
 
-/* Case: the source half of the file, written over the other half. */
-static void disjoint(int flags, const char *name)
+/*
+ * Case: the file's own mapping as the source, either its first half
+ * written over the second half (disjoint) or the whole file written onto
+ * itself from a non-resident mapping (overlapping).
+ */
+static void self_write(int flags, bool overlap, const char *name)
 {
+	size_t len = overlap ? NPAGES * PAGE : HALF * PAGE;
+	off_t off = overlap ? 0 : HALF * PAGE;
 	int model[NPAGES], fd, p;
 	uint8_t *m;
 	bool ok;
 
 	reset(model);
+	worst = 0;
 	fd = open_direct(path, O_RDWR);
 	m = fresh_map(fd, flags);
 	ok = m != NULL;
 	if (ok) {
-		diag("%s: %zu of %d source pages resident before the write",
-		     kind(flags), resident_pages(m, HALF * PAGE), HALF);
-		ok = timed_write(fd, m, HALF * PAGE, HALF * PAGE);
-		for (p = 0; p < HALF; p++)
+		diag("%s: %zu of %zu source pages resident before the write",
+		     kind(flags), resident_pages(m, len), len / PAGE);
+		ok = timed_write(fd, m, len, off);
+		for (p = 0; !overlap && p < HALF; p++)
 			model[HALF + p] = p;
-		ok = verify_model(fd, model, "O_DIRECT read") && ok;
-		ok = verify_cached(model) && ok;
-		munmap(m, NPAGES * PAGE);
-	}
-	close(fd);
-	ktap_result(ok, name, NULL);
-}
-
-/* Case: a range written onto itself from a non-resident mapping. */
-static void onto_itself(int flags, const char *name)
-{
-	int model[NPAGES], fd;
-	uint8_t *m;
-	bool ok;
-
-	reset(model);
-	fd = open_direct(path, O_RDWR);
-	m = fresh_map(fd, flags);
-	ok = m != NULL;
-	if (ok) {
-		ok = timed_write(fd, m, NPAGES * PAGE, 0);
 		ok = verify_model(fd, model, "O_DIRECT read") && ok;
 		ok = verify_cached(model) && ok;
 		munmap(m, NPAGES * PAGE);
@@ -243,13 +229,11 @@ int main(void)
 {
 	path = test_path("self");
 	ktap_begin("dio_self", 7);
-	disjoint(MAP_PRIVATE, "disjoint_private");
-	disjoint(MAP_SHARED, "disjoint_shared");
+	self_write(MAP_PRIVATE, false, "disjoint_private");
+	self_write(MAP_SHARED, false, "disjoint_shared");
 	repeated(false, "disjoint_repeated");
-	worst = 0;
-	onto_itself(MAP_PRIVATE, "onto_itself_private");
-	worst = 0;
-	onto_itself(MAP_SHARED, "onto_itself_shared");
+	self_write(MAP_PRIVATE, true, "onto_itself_private");
+	self_write(MAP_SHARED, true, "onto_itself_shared");
 	dirty_onto_itself("dirty_onto_itself_shared");
 	repeated(true, "onto_itself_repeated");
 	return ktap_end();

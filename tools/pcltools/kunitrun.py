@@ -16,13 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import buildlog, config, qemu, reports, results, ui
+from . import buildlog, config, procio, qemu, reports, results, ui
 from .errors import Exit
 
 HEARTBEAT = 30.0
@@ -102,16 +101,7 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
     proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             text=True, errors='backslashreplace', bufsize=1)
-    assert proc.stdout is not None
-    lines: 'queue.Queue[Optional[str]]' = queue.Queue()
-
-    def reader() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=reader, daemon=True).start()
+    lines = procio.line_queue(proc)
     st = _Stream()
     phase, since = 'starting', time.monotonic()
     capturing = False
