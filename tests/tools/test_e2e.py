@@ -58,15 +58,15 @@ class PlanTest(TmpTestCase):
             e2e.select(plan, 'a,zz')
         self.assertIn('zz', cm.exception.message)
 
-    def test_repository_plan_is_built_by_the_makefile(self) -> None:
-        plan = e2e.read_plan(REPO / e2e.PLAN)
+    def test_repository_plans_are_built_by_the_makefile(self) -> None:
         makefile = (REPO / e2e.SOURCES / 'Makefile').read_text()
         built = next(line for line in makefile.splitlines()
                      if line.startswith('PROGRAMS')).split('=')[1].split()
-        for prog in plan:
-            self.assertIn(prog.argv[0], built)
-            self.assertTrue((REPO / e2e.SOURCES / f'{prog.argv[0]}.c')
-                            .is_file())
+        for path in (e2e.PLAN, e2e.BENCH_PLAN):
+            for prog in e2e.read_plan(REPO / path):
+                self.assertIn(prog.argv[0], built)
+                self.assertTrue((REPO / e2e.SOURCES / f'{prog.argv[0]}.c')
+                                .is_file())
 
 
 class StatusTest(TmpTestCase):
@@ -287,6 +287,56 @@ class BuildTest(TmpTestCase):
             build.return_value = 0
             e2e.build_kernel(tree, variant, rebuild=True)
             build.assert_called_once()
+
+
+class RunBenchTest(TmpTestCase):
+    """run_bench boots the variants in the order given, each boot with the
+    bench plan in its own run directory, and hands back what the programs
+    wrote; a variant that hung is not booted again."""
+
+    def test_variants_and_outputs(self) -> None:
+        plan = self.tmp / 'bench-plan'
+        plan.write_text('dio_bench 30 dio_bench 1\nquiet 5 quiet\n')
+        booted: list[tuple[str, Path, Path]] = []
+
+        def run_variant(v: e2e.Variant, kernel: Path, progs: Path,
+                        programs: list[e2e.Program], timeout: object,
+                        run_dir: Path, plan_: Path) -> e2e.VariantResult:
+            booted.append((v.key, run_dir, plan_))
+            out = run_dir / 'root/out'
+            out.mkdir(parents=True)
+            (out / 'dio_bench.ktap').write_text(f'# figures {v.key}\n')
+            (run_dir / 'disk.img').write_text('')
+            endings = {'dio_bench': e2e.Ending('exit=0', 3.0),
+                       'quiet': e2e.Ending('not-run')}
+            return e2e.VariantResult(v, [], True,
+                                     e2e.Boot('', 12.5, False, 0), endings,
+                                     problem='hang' if v.key == 'off' else '')
+
+        with mock.patch.object(e2e, 'root_dir', lambda: self.tmp / 'e2e'), \
+                mock.patch.object(config, 'repo_root', lambda: self.tmp), \
+                mock.patch.object(e2e.deps, 'ensure'), \
+                mock.patch.object(e2e, 'find_mke2fs'), \
+                mock.patch.object(e2e, 'build_programs',
+                                  return_value=self.tmp / 'progs'), \
+                mock.patch.object(e2e, 'build_kernel',
+                                  return_value=self.tmp / 'linux') as kernel, \
+                mock.patch.object(e2e, 'run_variant', run_variant):
+            runs = e2e.run_bench(self.tmp / 'tree', ('on', 'off') * 3,
+                                 plan=plan)
+        kernel.assert_called_once()       # on and off share one kernel
+        e2e_dir = self.tmp / 'e2e'
+        self.assertEqual(booted, [('on', e2e_dir / 'bench-on-1', plan),
+                                  ('off', e2e_dir / 'bench-off-1', plan),
+                                  ('on', e2e_dir / 'bench-on-2', plan),
+                                  ('on', e2e_dir / 'bench-on-3', plan)])
+        self.assertEqual([(r.variant.key, r.number) for r in runs],
+                         [('on', 1), ('off', 1), ('on', 2), ('on', 3)])
+        self.assertEqual(runs[0].output, {'dio_bench': '# figures on\n'})
+        self.assertEqual(runs[1].problem, 'hang')
+        self.assertEqual(runs[0].seconds, 12.5)
+        self.assertEqual(runs[0].endings['quiet'].how, 'not-run')
+        self.assertFalse((e2e_dir / 'bench-on-1/disk.img').exists())
 
 
 # Bad input is refused before anything is touched: no need to wait for

@@ -33,13 +33,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, TextIO
+from typing import Callable, Optional, Sequence, TextIO
 
 from . import buildlog, config, deps, junit, kunitrun, reports, results, ui
 from .errors import Exit, PclError
 
 SOURCES = Path('tests/e2e')
 PLAN = SOURCES / 'plan'
+BENCH_PLAN = SOURCES / 'bench-plan'     # make bench's programs
+BENCH_VARIANTS = ('on', 'off')
 IMAGE_SIZE = '64M'
 UML_MEM = '512M'
 BOOT_MARGIN = 60            # seconds for boot, mount, power-off
@@ -285,7 +287,8 @@ def make_image(image: Path) -> None:
                        f'{proc.stdout.strip()}')
 
 
-def prepare_root(root: Path, progs: Path, programs: list[Program]) -> None:
+def prepare_root(root: Path, progs: Path, programs: list[Program],
+                 plan: Path = PLAN) -> None:
     """The hostfs root: /init, /bin/<program>, /plan, empty /out."""
     shutil.rmtree(root / 'out', ignore_errors=True)
     for sub in ('bin', 'out', 'dev', 'mnt', 'proc', 'sys'):
@@ -293,7 +296,7 @@ def prepare_root(root: Path, progs: Path, programs: list[Program]) -> None:
     _install(progs / 'init', root / 'init')
     for prog in {p.argv[0] for p in programs}:
         if not (progs / prog).is_file():
-            raise PclError(Exit.USAGE, f'{PLAN}: program {prog} is not '
+            raise PclError(Exit.USAGE, f'{plan}: program {prog} is not '
                            f'built by {SOURCES}/Makefile')
         _install(progs / prog, root / 'bin' / prog)
     (root / 'plan').write_text(''.join(
@@ -517,11 +520,12 @@ def attribute(console: str, line_no: int) -> str:
 # --- a variant, end to end --------------------------------------------------
 
 def run_variant(variant: Variant, kernel: Path, progs: Path,
-                programs: list[Program], timeout: Optional[int]) -> \
+                programs: list[Program], timeout: Optional[int],
+                run_dir: Optional[Path] = None, plan: Path = PLAN) -> \
         VariantResult:
-    run_dir = root_dir() / variant.name
+    run_dir = run_dir or root_dir() / variant.name
     root = run_dir / 'root'
-    prepare_root(root, progs, programs)
+    prepare_root(root, progs, programs, plan)
     image = run_dir / 'disk.img'
     make_image(image)
     limit = float(timeout or wall_limit(programs))
@@ -551,6 +555,54 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     if not result.problem and not (root / 'out/status').exists():
         result.problem = 'init did not start (see the console log)'
     return result
+
+
+@dataclass
+class ProgramRun:
+    """What the programs printed in one boot, for make bench."""
+    variant: Variant
+    number: int                 # 1, 2 ... among the variant's boots
+    output: dict[str, str]      # program name -> its KTAP as written
+    endings: dict[str, Ending]
+    seconds: float              # the whole boot
+    problem: str                # hang or crash, or ''
+
+
+def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
+              plan: Path = BENCH_PLAN,
+              timeout: Optional[int] = None) -> list[ProgramRun]:
+    """Boot the variants in order (a key may come back: on, off, on, off
+    ... spreads a drifting host load over both) with the programs of plan
+    (tests/e2e/bench-plan) and return their outputs.  Run directories:
+    build/out/e2e/bench-<key>-<number>, without the disk image.  A
+    variant whose boot hung or crashed is not booted again.  The kernels
+    and programs are those of make e2e, built as it builds them.  Nothing
+    here judges the outputs."""
+    deps.ensure(config.E2E_PACKAGES)
+    find_mke2fs()
+    programs = read_plan(config.repo_root() / plan)
+    progs = build_programs(config.repo_root() / SOURCES,
+                           root_dir() / 'progs')
+    kernels: dict[str, Path] = {}
+    runs: list[ProgramRun] = []
+    for key in order:
+        v = VARIANTS[key]
+        if any(r.variant.key == key and r.problem for r in runs):
+            continue
+        if v.kernel not in kernels:
+            kernels[v.kernel] = build_kernel(tree, v)
+        number = 1 + sum(r.variant.key == key for r in runs)
+        run_dir = root_dir() / f'bench-{v.key}-{number}'
+        res = run_variant(v, kernels[v.kernel], progs, programs, timeout,
+                          run_dir, plan)
+        (run_dir / 'disk.img').unlink(missing_ok=True)
+        out = run_dir / 'root' / 'out'
+        output = {p.name: (out / f'{p.name}.ktap').read_text(
+            errors='replace') for p in programs
+            if (out / f'{p.name}.ktap').exists()}
+        runs.append(ProgramRun(v, number, output, res.endings,
+                               res.boot.seconds, res.problem))
+    return runs
 
 
 def _problem(boot_: Boot, endings: dict[str, Ending]) -> str:
