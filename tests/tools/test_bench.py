@@ -1,6 +1,16 @@
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import unittest
+from contextlib import redirect_stdout
+from pathlib import Path
+from unittest import mock
 
-from pcltools import bench
+from pcltools import bench, kunitrun
+from pcltools.errors import Exit, PclError
 
 LOG = '''\
 [    1.0] KTAP version 1
@@ -39,6 +49,103 @@ class BenchParseTest(unittest.TestCase):
 
     def test_no_figures_in_a_log_without_them(self) -> None:
         self.assertEqual(bench.parse('ok 1 foo\n'), {})
+
+
+class BenchPartsTest(unittest.TestCase):
+    """Each part reports what it measured when the other fails."""
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = Path(tmp.name)
+        (self.tmp / 'test.log').write_text(LOG)
+        self.json = self.tmp / 'bench.json'
+        for target in ('deps.ensure', 'ui.info', 'ui.error'):
+            patcher = mock.patch(f'pcltools.bench.{target}')
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def outcome(self, code: Exit) -> mock.Mock:
+        return mock.Mock(code=code, message='kernel crashed',
+                         build_dir=self.tmp, accel='')
+
+    def run_bench(self, kernel: Exit, dio: object,
+                  machines: tuple[str, ...] = ('uml',)) -> tuple[int, str]:
+        dio_mock = mock.Mock(side_effect=dio) if isinstance(dio, Exception) \
+            else mock.Mock(return_value=dio)
+        out = io.StringIO()
+        with mock.patch.object(kunitrun, 'run',
+                               return_value=self.outcome(kernel)), \
+                mock.patch.object(bench, 'base_sizeof', return_value=200), \
+                mock.patch.object(bench.diobench, 'run', dio_mock), \
+                redirect_stdout(out):
+            code = bench.run(Path('/tree'), list(machines), self.json)
+        return code, out.getvalue()
+
+    def test_both_parts(self) -> None:
+        code, out = self.run_bench(Exit.OK, ({'on': {}}, 'DIO TABLE', []))
+        self.assertEqual(code, 0)
+        self.assertIn('uncontended get+put', out)
+        self.assertIn('DIO TABLE', out)
+        self.assertIn('208 after (+8)', out)
+        data = json.loads(self.json.read_text())
+        self.assertEqual(data['dio'], {'on': {}})
+        self.assertNotIn('errors', data)
+
+    def test_dio_reports_when_the_kernel_part_fails(self) -> None:
+        code, out = self.run_bench(Exit.KERNEL_CRASHED,
+                                   ({'on': {}}, 'DIO TABLE', []))
+        self.assertEqual(code, Exit.KERNEL_CRASHED)
+        self.assertIn('DIO TABLE', out)
+        data = json.loads(self.json.read_text())
+        self.assertIn('dio', data)
+        self.assertNotIn('uml', data)
+        self.assertIn('kernel crashed', data['errors'][0])
+
+    def test_kernel_part_reports_when_dio_fails(self) -> None:
+        code, out = self.run_bench(
+            Exit.OK, PclError(Exit.BUILD_FAILED, 'programs do not build'))
+        self.assertEqual(code, Exit.BUILD_FAILED)
+        self.assertIn('uncontended get+put', out)
+        data = json.loads(self.json.read_text())
+        self.assertIn('uml', data)
+        self.assertEqual(data['errors'],
+                         ['DIO benchmark: programs do not build'])
+
+    def test_no_dio(self) -> None:
+        out = io.StringIO()
+        with mock.patch.object(kunitrun, 'run',
+                               return_value=self.outcome(Exit.OK)), \
+                mock.patch.object(bench, 'base_sizeof', return_value=200), \
+                mock.patch.object(bench.diobench, 'run') as dio, \
+                redirect_stdout(out):
+            code = bench.run(Path('/tree'), ['uml'], self.json, dio=False)
+        self.assertEqual(code, 0)
+        dio.assert_not_called()
+        self.assertNotIn('dio', json.loads(self.json.read_text()))
+
+    def test_dio_problems_set_the_exit_code(self) -> None:
+        problem = PclError(Exit.TESTS_FAILED, 'writes failed')
+        code, out = self.run_bench(Exit.OK, ({}, 'DIO TABLE', [problem]),
+                                   machines=())
+        self.assertEqual(code, Exit.TESTS_FAILED)
+        self.assertNotIn('uncontended', out)
+        self.assertIn('DIO TABLE', out)
+
+
+class BenchCliTest(unittest.TestCase):
+    """Bad input is refused before the tree is touched (no lock needed)."""
+
+    def test_bad_input(self) -> None:
+        pcl = Path(__file__).resolve().parents[2] / 'tools/pcl'
+        for args in (['--machines', 'uml,vax'],
+                     ['--machines', '', '--no-dio']):
+            with self.subTest(args=args):
+                proc = subprocess.run([sys.executable, str(pcl), 'bench',
+                                       *args], text=True, capture_output=True,
+                                      env={**os.environ,
+                                           'PCL_LOCK_HELD': '1'})
+                self.assertEqual(proc.returncode, Exit.USAGE, proc.stderr)
 
 
 if __name__ == '__main__':

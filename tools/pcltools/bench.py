@@ -1,11 +1,13 @@
-"""make bench: run the in-kernel benchmark suite and print its figures.
+"""make bench: run the benchmarks and print their figures.
 
 The kernel side (mm/pagecache_lock_bench.c, CONFIG_PAGECACHE_LOCK_BENCHMARK)
 prints one `pcl-bench: {"name": ..., "unit": ..., "value": ...}` line per
 figure. This module runs it on UML and on QEMU x86_64 SMP, collects those
 lines from each kernel log, measures sizeof(struct address_space) on the
 base tree for the before/after comparison, and prints a table with ratios
-against rw_semaphore and the atomic floor. It measures; it asserts nothing.
+against rw_semaphore and the atomic floor. Then diobench measures O_DIRECT
+write throughput in UML with the mechanism on and off. Each part reports
+what it measured when another fails. It measures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import config, deps, gitutil, kunitrun, ui
+from . import config, deps, diobench, gitutil, kunitrun, ui
 from .errors import Exit, PclError
 
 LINE = re.compile(r'pcl-bench: (\{.*\})\s*$')
@@ -143,53 +145,103 @@ def base_sizeof(tree: Path, dot_config: Path) -> int:
     return size
 
 
-def run(tree: Path, machines: list[str], json_path: Path) -> int:
-    result: dict[str, object] = {}
-    texts: list[str] = []
+def kernel_part(tree: Path, machines: list[str], result: dict[str, object],
+                texts: list[str]) -> list[PclError]:
+    """The in-kernel benchmark on each machine; a machine that fails is
+    reported and the others still run."""
+    failures: list[PclError] = []
     dot_config: Optional[Path] = None
+    done: list[str] = []
     for machine in machines:
         layer = layers()[machine]
-        outcome = kunitrun.run(tree, layer, [], scan=False)
-        if outcome.code not in (Exit.OK,):
-            raise PclError(outcome.code, f'{layer.title}: {outcome.message}')
-        log = outcome.build_dir / 'test.log'
-        figures = parse(log.read_text(errors='replace'))
-        if not figures:
-            raise PclError(Exit.INTERNAL,
-                           f'{layer.title}: no pcl-bench figures in {log}')
+        try:
+            deps.ensure(['gdb'] + (config.QEMU_PACKAGES if machine == 'smp'
+                                   else []))
+            outcome = kunitrun.run(tree, layer, [], scan=False)
+            if outcome.code not in (Exit.OK,):
+                raise PclError(outcome.code,
+                               f'{layer.title}: {outcome.message}')
+            log = outcome.build_dir / 'test.log'
+            figures = parse(log.read_text(errors='replace'))
+            if not figures:
+                raise PclError(Exit.INTERNAL, f'{layer.title}: no pcl-bench '
+                               f'figures in {log}')
+        except PclError as e:
+            failures.append(e)
+            continue
         result[machine] = {'figures': figures, 'ratios': ratios(figures),
                            'accelerator': outcome.accel or None}
         texts.append(table(layer.title, figures))
         dot_config = dot_config or outcome.build_dir / '.config'
+        done.append(machine)
 
-    sizes: dict[str, int] = {}
-    first = result.get(machines[0], {})
+    first = result.get(done[0], {}) if done else {}
     after = first.get('figures', {}).get('sizeof_address_space') \
         if isinstance(first, dict) else None
     if after and dot_config:
-        sizes = {'before': base_sizeof(tree, dot_config),
-                 'after': int(after['value'])}
+        try:
+            sizes = {'before': base_sizeof(tree, dot_config),
+                     'after': int(after['value'])}
+        except PclError as e:
+            failures.append(e)
+            return failures
         result['sizeof_address_space'] = sizes
-        texts.append(f'sizeof(struct address_space), {machines[0]} bench '
+        texts.append(f'sizeof(struct address_space), {done[0]} bench '
                      f'config: {sizes["before"]} bytes before, '
                      f'{sizes["after"]} after '
                      f'(+{sizes["after"] - sizes["before"]})')
+    return failures
 
+
+def dio_part(tree: Path, result: dict[str, object],
+             texts: list[str]) -> list[PclError]:
+    """O_DIRECT write throughput in UML, mechanism on and off."""
+    try:
+        dio, text, problems = diobench.run(tree)
+    except PclError as e:
+        return [PclError(e.code, f'DIO benchmark: {e.message}', e.details)]
+    result['dio'] = dio
+    texts.append(text)
+    return problems
+
+
+def run(tree: Path, machines: list[str], json_path: Path,
+        dio: bool = True) -> int:
+    """Each part reports what it measured even when another failed; the
+    exit code is the first failure's."""
+    result: dict[str, object] = {}
+    texts: list[str] = []
+    failures = kernel_part(tree, machines, result, texts) if machines \
+        else []
+    if dio:
+        failures += dio_part(tree, result, texts)
+    if failures:
+        result['errors'] = [e.message.splitlines()[0] for e in failures]
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2, sort_keys=True) + '\n')
-    print('\n\n'.join(texts))
+    if texts:
+        print('\n\n'.join(texts))
     ui.info(f'figures written to {json_path}')
-    return 0
+    for e in failures:
+        ui.error(e.message)
+        if e.details:
+            print(e.details)
+    return int(failures[0].code) if failures else 0
 
 
 def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                kernel_tree_opt: Callable[[argparse.ArgumentParser], None],
                prepare: Callable[[argparse.Namespace], Path]) -> None:
-    sp = sub.add_parser('bench', help='run the in-kernel benchmark and print '
-                        'its figures (UML and QEMU SMP)')
+    sp = sub.add_parser('bench', help='run the in-kernel benchmark (UML and '
+                        'QEMU SMP) and the O_DIRECT write benchmark (UML, '
+                        'mechanism on and off) and print their figures')
     kernel_tree_opt(sp)
     sp.add_argument('--machines', default='uml,smp',
-                    help='comma-separated subset of: uml,smp')
+                    help='the in-kernel benchmark: comma-separated subset '
+                    'of uml,smp (empty: none)')
+    sp.add_argument('--no-dio', action='store_true',
+                    help='leave out the O_DIRECT write benchmark (UML, '
+                    'mechanism on and off)')
     sp.add_argument('--json', metavar='FILE',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')
@@ -197,13 +249,14 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
     def cmd(args: argparse.Namespace) -> int:
         machines = [m for m in args.machines.split(',') if m]
         unknown = [m for m in machines if m not in layers()]
-        if unknown or not machines:
+        if unknown:
             raise PclError(Exit.USAGE, f'--machines: unknown '
                            f'{",".join(unknown)}; choose from uml,smp')
-        deps.ensure(['gdb'] + (config.QEMU_PACKAGES if 'smp' in machines
-                               else []))
+        if not machines and args.no_dio:
+            raise PclError(Exit.USAGE, 'nothing to run (no --machines and '
+                           '--no-dio)')
         tree = prepare(args)
         path = Path(args.json) if args.json else \
             config.build_root() / 'bench' / 'bench.json'
-        return run(tree, machines, path)
+        return run(tree, machines, path, dio=not args.no_dio)
     sp.set_defaults(func=cmd)
