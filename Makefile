@@ -40,8 +40,10 @@ test:
 unittest:
 	$(PCL) unittest
 
-# The in-kernel benchmark on UML and QEMU SMP: a table of figures and
-# ratios, and the same as JSON in build/bench/bench.json (not a test).
+# The in-kernel benchmark on UML and QEMU SMP, then O_DIRECT write
+# throughput on ext2 in UML with the mechanism on and off: tables of
+# figures and ratios, and the same as JSON in build/bench/bench.json (not
+# a test). ARGS="--machines uml", "--no-dio", "--json FILE".
 bench:
 	$(PCL) bench $(tree_opt) $(ARGS)
 
