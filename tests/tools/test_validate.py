@@ -488,3 +488,24 @@ class CommandLineTest(unittest.TestCase):
         args = self.parse('check', '--no-kunit', '--', '--raw_output')
         self.assertTrue(args.no_kunit)
         self.assertIn('--raw_output', args.kunit_args)
+
+
+class ReportDetailsTest(unittest.TestCase):
+    """A break that later patches inherit is shown once, then referred to."""
+
+    @staticmethod
+    def step(pos: int, builds: str, detail: str = '') -> pipeline.StepResult:
+        return pipeline.StepResult(pos, 4, f'[PATCH {pos}/4] p{pos}',
+                                   f'p{pos}', f'{pos:04}.patch',
+                                   builds=builds, build_detail=detail)
+
+    def test_inherited_build_error_refers_to_the_patch_that_broke(self) -> None:
+        err = "1 error line(s):\nsrc/a.c:1: error: 'x' undeclared"
+        result = pipeline.Result('validate', 'x.mbox', total=4, steps=[
+            self.step(1, 'yes'), self.step(2, 'no', err),
+            self.step(3, 'no', err), self.step(4, 'no', 'other:\nsrc/b.c')])
+        text = '\n'.join(report.details(result))
+        self.assertEqual(text.count("'x' undeclared"), 1, text)
+        self.assertIn('  3/4 p3\n    build failed: the same error(s) as 2/4',
+                      text)
+        self.assertIn('  4/4 p4\n    build failed: other:', text)

@@ -29,13 +29,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, TextIO
 
-from . import buildlog, config, deps, junit, kunitrun, reports, results, ui
+from . import (buildlog, config, deps, junit, kunitrun, procio, reports,
+               results, ui)
 from .errors import Exit, PclError
 
 SOURCES = Path('tests/e2e')
@@ -322,18 +322,10 @@ def boot(cmd: list[str], log: Path, limit: float,
          progress: Callable[[str], None] = ui.info) -> Boot:
     """Run UML, console to log; kill its whole process group at limit."""
     start = time.monotonic()
-    lines: 'queue.Queue[Optional[str]]' = queue.Queue()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
                             errors='backslashreplace', start_new_session=True)
-
-    def reader() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=reader, daemon=True).start()
+    lines = procio.line_queue(proc)
     killed = False
     last = start
     with log.open('w') as f:

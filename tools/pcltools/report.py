@@ -7,6 +7,7 @@ import json
 import textwrap
 from collections import Counter
 from pathlib import Path
+from typing import Optional
 
 from . import junit, pipeline, ui
 from .pipeline import Result, StepResult
@@ -66,6 +67,7 @@ def table(result: Result) -> list[str]:
 
 def details(result: Result) -> list[str]:
     out: list[str] = []
+    failed: Optional[StepResult] = None   # the last patch that broke
     for s in result.steps:
         lines: list[str] = []
         if s.applies == 'no':
@@ -85,11 +87,16 @@ def details(result: Result) -> list[str]:
             if len(found) > FINDINGS_SHOWN:
                 lines.append(f'      ... and {len(found) - FINDINGS_SHOWN} '
                              'more')
-        if s.builds == 'no':
+        if s.builds == 'no' and failed and \
+                s.build_detail == failed.build_detail:
+            lines.append(f'    build failed: the same error(s) as '
+                         f'{failed.label}')
+        elif s.builds == 'no':
             lines.append('    build failed: ' + s.build_detail.splitlines()[0])
             rest = '\n'.join(s.build_detail.splitlines()[1:])
             if rest.strip():
                 lines.append(_indent(rest))
+            failed = s
         if s.warnings:
             lines.append(f'    build: {len(s.warnings)} compiler warning(s) '
                          'in files the patch touches:')
