@@ -21,6 +21,12 @@
 
 #define PCL_WAKE_TIMEOUT	(5 * HZ)
 #define PCL_STRESS_TIMEOUT	(60 * HZ)
+/*
+ * Stress runs stop after this long even if their iterations are not done,
+ * so that slow debug kernels (KASAN, lockdep) stay well inside the hung
+ * task timeout of the debug configuration.
+ */
+#define PCL_STRESS_RUN		(3 * HZ)
 
 static struct pagecache_lock *pcl_alloc(struct kunit *test)
 {
@@ -376,6 +382,7 @@ struct pcl_stress {
 	struct pagecache_lock		lock;
 	const struct pcl_stress_ops	*ops;
 	unsigned int			iterations;
+	unsigned long			deadline;	/* jiffies */
 	atomic_t			inside[2];
 	atomic_t			violations;
 	atomic_t			acquired;
@@ -432,11 +439,14 @@ static int pcl_stress_fn(void *data)
 	unsigned int n;
 
 	allow_signal(SIGKILL);
-	for (n = 0; n < s->iterations && !atomic_read(&s->violations); n++) {
+	for (n = 0; n < s->iterations; n++) {
 		long state = get_random_u32_below(2) ? PAGECACHE_LOCK_ADD :
 						       PAGECACHE_LOCK_BLOCK;
 		int mine = state > 0 ? 0 : 1;
 
+		if (atomic_read(&s->violations) ||
+		    time_after_eq(jiffies, s->deadline))
+			break;
 		if (!s->ops->get(&s->lock, state, get_random_u32_below(3)))
 			continue;
 
@@ -472,6 +482,7 @@ static int pcl_run_stress(struct kunit *test, const struct pcl_stress_ops *ops,
 	pagecache_lock_init(&s->lock);
 	s->ops = ops;
 	s->iterations = iterations;
+	s->deadline = jiffies + PCL_STRESS_RUN;
 	atomic_set(&s->running, threads + 1);
 	init_completion(&s->done);
 
