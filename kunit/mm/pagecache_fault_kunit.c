@@ -203,7 +203,8 @@ static struct kunit_suite fdm_test_suite = {
 
 /* ---- The fault path, as a table ---- */
 
-enum pcf_marker { PCF_NONE, PCF_SELF, PCF_LOWER, PCF_HIGHER, PCF_NOT_OPTED };
+enum pcf_marker { PCF_NONE, PCF_SELF, PCF_LOWER, PCF_HIGHER, PCF_NOT_OPTED,
+		  PCF_FOREIGN };
 enum pcf_other { PCF_FREE, PCF_ADD_HELD, PCF_BLOCK_HELD };
 
 typedef vm_fault_t (*pcf_helper_t)(struct vm_fault *vmf,
@@ -246,6 +247,10 @@ static const struct pcf_row pcf_rows[] = {
 	{ "not opted in, lock free", PCF_NOT_OPTED, PCF_FREE, PCF_INNER, 0, false, true },
 	{ "not opted in, add held", PCF_NOT_OPTED, PCF_ADD_HELD, PCF_INNER, 0, false, true },
 	{ "not opted in, block held", PCF_NOT_OPTED, PCF_BLOCK_HELD, PCF_INNER, 0, false, true },
+	/* F did not opt in (another filesystem's lock): M is only tried. */
+	{ "foreign, lock free", PCF_FOREIGN, PCF_FREE, PCF_INNER, 0, false, true },
+	{ "foreign, add held", PCF_FOREIGN, PCF_ADD_HELD, PCF_INNER, 0, false, true },
+	{ "foreign, block held", PCF_FOREIGN, PCF_BLOCK_HELD, PCF_SIGBUS, 0, false, false },
 	/* Faults that may be retried never wait with the fault lock held. */
 	{ "no marker, block held, first try",
 	  PCF_NONE, PCF_BLOCK_HELD, PCF_RETRY, 0, true, false, PCF_FIRST },
@@ -261,6 +266,8 @@ static const struct pcf_row pcf_rows[] = {
 	  PCF_LOWER, PCF_BLOCK_HELD, PCF_RETRY, 0, true, false, PCF_TRIED },
 	{ "higher, block held, retried",
 	  PCF_HIGHER, PCF_BLOCK_HELD, PCF_RETRY, PCF_DROP_F, true, false, PCF_TRIED },
+	{ "foreign, block held, retried",
+	  PCF_FOREIGN, PCF_BLOCK_HELD, PCF_SIGBUS, 0, false, false, PCF_TRIED },
 };
 
 static void pcf_row_desc(const struct pcf_row *row, char *desc)
@@ -363,7 +370,8 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 	init_completion(&r->done);
 	for (i = 0; i < 2; i++) {
 		pagecache_lock_init(&r->maps[i].pagecache_lock);
-		if (row->marker != PCF_NOT_OPTED)
+		if (row->marker != PCF_NOT_OPTED &&
+		    (row->marker != PCF_FOREIGN || i == 1))
 			mapping_set_pagecache_lock(&r->maps[i]);
 	}
 	r->m = row->marker == PCF_HIGHER ? &r->maps[0] : &r->maps[1];
@@ -372,6 +380,7 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 		r->f = r->m;
 		break;
 	case PCF_LOWER:
+	case PCF_FOREIGN:
 		r->f = &r->maps[0];
 		break;
 	case PCF_HIGHER:
@@ -524,10 +533,11 @@ static void pagecache_lock_fault_table_catches_a_helper_ignoring_the_marker(stru
 	kunit_info(test, "%d of %zu rows caught the wrong helper\n",
 		   rows_caught, ARRAY_SIZE(pcf_rows));
 	/*
-	 * The four self rows, the two "higher, block held" rows, and the four
-	 * retryable rows where it waits with the fault lock held.
+	 * The four self rows, the two "higher, block held" and the two
+	 * "foreign, block held" rows, and the four retryable rows where it
+	 * waits with the fault lock held.
 	 */
-	KUNIT_EXPECT_EQ(test, rows_caught, 10);
+	KUNIT_EXPECT_EQ(test, rows_caught, 12);
 }
 
 static struct kunit_case pcf_test_cases[] = {
