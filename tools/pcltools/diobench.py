@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from pathlib import Path
 from typing import Optional, Union
@@ -74,14 +75,8 @@ def spread(row: Optional[Row]) -> Optional[float]:
     if not isinstance(rounds, list) or len(rounds) < 2:
         return None
     values = [float(x) for x in rounds]
-    median = _median(values)
+    median = statistics.median(values)
     return (max(values) - min(values)) / median if median else None
-
-
-def _median(values: list[float]) -> float:
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def merge(boots: list[Rows]) -> Rows:
@@ -101,14 +96,15 @@ def merge(boots: list[Rows]) -> Rows:
                 [mb_s] if mb_s is not None else []
         if rounds:
             row['mb_s_rounds'] = rounds
-            row['mb_s'] = round(_median(rounds), 2)
+            row['mb_s'] = round(statistics.median(rounds), 2)
         for name in ('writes', 'bytes', 'seconds', 'rounds'):
             values = [_num(p, name) for p in parts]
             if all(v is not None for v in values):
                 row[name] = round(sum(v for v in values if v is not None), 3)
+        median = statistics.median
         for name, pick in (('writes_min', min), ('writes_max', max),
-                           ('lat_us_max', max), ('lat_us_p50', _median),
-                           ('lat_us_p99', _median)):
+                           ('lat_us_max', max), ('lat_us_p50', median),
+                           ('lat_us_p99', median)):
             values_ = [v for v in (_num(p, name) for p in parts)
                        if v is not None]
             if values_:
