@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LEN	(4 * PAGE)
@@ -156,11 +157,66 @@ static void self(const char *name, const char *what, int size_pages,
 	ktap_result(ok, name, NULL);
 }
 
+/*
+ * The source reaches into the range the write extends the file with:
+ * i_size 2 pages, source [1, 3) pages of the file with page 1 resident,
+ * target [2, 4).  The source's second page does not exist when the call
+ * starts: the write fails with EFAULT (as on stock 6.12) or writes only
+ * its first page, which must hold the source's page 1; never what the
+ * write itself put there.
+ */
+static void self_into_extension(void)
+{
+	const char *name = "self_source_reaching_into_the_extension";
+	int bfd = create_file(target_path, 9, 2 * PAGE);
+	int fd = open_direct(target_path, O_RDWR);
+	uint8_t *m = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, bfd, PAGE);
+	struct stat st;
+	uint64_t v;
+	bool ok = true;
+	ssize_t n;
+	int err;
+
+	if (m == MAP_FAILED) {
+		ktap_result(false, name, "mmap failed");
+		goto out;
+	}
+	probe_load((uint64_t *)m, &v);
+	n = pwrite(fd, m, 2 * PAGE, 2 * PAGE);
+	err = errno;
+	munmap(m, 2 * PAGE);
+	if (n < 0)
+		diag("%s: -1 (%s)", name, strerror(err));
+	else
+		diag("%s: %zd of %lu bytes", name, n, 2 * PAGE);
+	if (n < 0 && err != EFAULT)
+		ok = CHECK(false, "error %s, not EFAULT", strerror(err));
+	if (n > (ssize_t)PAGE || n == 0)
+		ok = CHECK(false, "wrote %zd bytes: the source's second page "
+			   "did not exist when the write started", n);
+	if (!fstat(fd, &st) && st.st_size != (off_t)(2 * PAGE + (n > 0 ? n : 0)))
+		ok = CHECK(false, "size %lld after writing %zd bytes",
+			   (long long)st.st_size, n);
+	if (n > 0) {
+		uint8_t *buf = read_direct(fd, n, 2 * PAGE);
+
+		if (!buf || check_pattern(buf, 9, PAGE, n) >= 0)
+			ok = CHECK(false, "the written page is not the "
+				   "source's page 1");
+		if (buf)
+			munmap(buf, n);
+	}
+	ktap_result(ok, name, NULL);
+out:
+	close(fd);
+	close(bfd);
+}
+
 int main(void)
 {
 	target_path = test_path("efault_target");
 	other_path = test_path("efault_other");
-	ktap_begin("dio_efault", 7);
+	ktap_begin("dio_efault", 8);
 	unmapped();
 	prot_none();
 	partly_unmapped();
@@ -175,5 +231,6 @@ int main(void)
 	     1);
 	self("self_mapping_prot_none", "own mapping PROT_NONE", 16, -1,
 	     PROT_NONE, 0);
+	self_into_extension();
 	return ktap_end();
 }

@@ -136,9 +136,14 @@ static void self_write(int flags, bool overlap, const char *name)
 	m = fresh_map(fd, flags);
 	ok = m != NULL;
 	if (ok) {
+		size_t res = resident_pages(m, len);
+
 		diag("%s: %zu of %zu source pages resident before the write",
-		     kind(flags), resident_pages(m, len), len / PAGE);
-		ok = timed_write(fd, m, len, off);
+		     kind(flags), res, len / PAGE);
+		/* The premise: the write has to fault its source in. */
+		ok = CHECK(res == 0, "%s: the source is resident before the "
+			   "write", kind(flags));
+		ok = timed_write(fd, m, len, off) && ok;
 		for (p = 0; !overlap && p < HALF; p++)
 			model[HALF + p] = p;
 		ok = verify_model(fd, model, "O_DIRECT read") && ok;
