@@ -61,12 +61,6 @@ static long read_int(const char *file)
 	return n > 0 ? strtol(num, NULL, 10) : -1;
 }
 
-static void drop_all_caches(void)
-{
-	sync();
-	write_str("/proc/sys/vm/drop_caches", "3");
-}
-
 /* What page 'p' of the target [8, 16) holds, as a source page or its own. */
 static int page_origin(const uint8_t *buf, int p)
 {
@@ -96,7 +90,7 @@ static bool one(int nth, bool *injected)
 
 	fd = create_file(path, TAG, FILE_PAGES * PAGE);
 	close(fd);
-	drop_all_caches();
+	CHECK(drop_all_caches(), "drop_caches failed");
 	bfd = open_buffered(path, O_RDONLY);
 	fd = open_direct(path, O_RDWR);
 	m = mmap(NULL, LEN, PROT_READ, MAP_SHARED, bfd, 0);
@@ -137,7 +131,7 @@ static bool one(int nth, bool *injected)
 	munmap(m, LEN);
 	close(fd);
 	close(bfd);
-	drop_all_caches();
+	CHECK(drop_all_caches(), "drop_caches failed");
 	fd = open_direct(path, O_RDONLY);
 	buf = read_direct(fd, LEN, SRC_PAGES * PAGE);
 	close(fd);

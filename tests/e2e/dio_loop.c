@@ -44,19 +44,6 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-static bool drop_all_caches(void)
-{
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	bool ok;
-
-	sync();
-	if (fd < 0)
-		return false;
-	ok = write(fd, "3", 1) == 1;
-	close(fd);
-	return ok;
-}
-
 static int attach(const char *backing, char *dev, size_t devlen)
 {
 	struct loop_config cfg;

@@ -42,19 +42,6 @@ struct handler {
 	int served;
 };
 
-static bool drop_all_caches(void)
-{
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-	bool ok;
-
-	sync();
-	if (fd < 0)
-		return false;
-	ok = write(fd, "3", 1) == 1;
-	close(fd);
-	return ok;
-}
-
 /* Serve each missing page from the file at its offset in the region. */
 static void *handle(void *arg)
 {

@@ -237,6 +237,19 @@ void drop_cache(int fd, off_t off, size_t len)
 		die("posix_fadvise DONTNEED", NULL);
 }
 
+bool drop_all_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	bool ok;
+
+	sync();
+	if (fd < 0)
+		return false;
+	ok = write(fd, "3", 1) == 1;
+	close(fd);
+	return ok;
+}
+
 size_t resident_pages(void *addr, size_t len)
 {
 	unsigned char vec[len / PAGE + 1];

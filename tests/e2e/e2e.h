@@ -58,6 +58,8 @@ bool write_direct(int fd, const void *buf, size_t len, off_t off);
 void *read_direct(int fd, size_t len, off_t off);
 /* Drop the clean page cache of [off, off + len) (fsync + FADV_DONTNEED). */
 void drop_cache(int fd, off_t off, size_t len);
+/* sync, then drop every clean cache of the machine (drop_caches 3). */
+bool drop_all_caches(void);
 /* Pages of [addr, addr + len) resident in the page cache (mincore). */
 size_t resident_pages(void *addr, size_t len);
 
