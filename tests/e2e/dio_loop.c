@@ -26,24 +26,6 @@
 #define TAG		5
 #define BOUND		30.0
 
-struct job {
-	int fd;
-	const void *src;
-	ssize_t n;
-	int err;
-	volatile bool done;
-};
-
-static void *writer(void *arg)
-{
-	struct job *j = arg;
-
-	j->n = pwrite(j->fd, j->src, LEN, TARGET);
-	j->err = errno;
-	j->done = true;
-	return NULL;
-}
-
 static int attach(const char *backing, char *dev, size_t devlen)
 {
 	struct loop_config cfg;
@@ -79,13 +61,13 @@ int main(void)
 {
 	const char *name = "write_from_a_loop_device_over_the_target";
 	char *backing = test_path("loop_backing");
-	struct job job = { .n = -1 };
+	const uint8_t *src;
 	char dev[32];
-	pthread_t t;
 	bool ok = true;
 	double start;
 	uint8_t *buf;
-	int fd, lfd;
+	int fd, lfd, dfd, err;
+	ssize_t n;
 
 	ktap_begin("dio_loop", 1);
 	fd = create_file(backing, TAG, BACKING);
@@ -96,39 +78,33 @@ int main(void)
 		return ktap_end();
 	}
 	ok &= CHECK(drop_all_caches(), "drop_caches failed");
-	job.src = mmap(NULL, LEN, PROT_READ, MAP_SHARED, lfd, 0);
-	if (job.src == MAP_FAILED) {
+	src = mmap(NULL, LEN, PROT_READ, MAP_SHARED, lfd, 0);
+	if (src == MAP_FAILED) {
 		ktap_result(false, name, "mmap %s: %s", dev, strerror(errno));
 		return ktap_end();
 	}
-	ok &= CHECK(resident_pages((void *)job.src, LEN) == 0,
+	ok &= CHECK(resident_pages((void *)src, LEN) == 0,
 		    "the source is resident before the write");
-	job.fd = open_direct(backing, O_RDWR);
+	dfd = open_direct(backing, O_RDWR);
 
 	start = now();
-	start_thread(&t, writer, &job);
-	while (!job.done && now() - start < BOUND)
-		usleep(10000);
-	if (!job.done) {
-		/* The writer cannot be joined: it is stuck in the kernel. */
+	if (!pwrite_bounded(dfd, src, LEN, TARGET, BOUND, &n, &err)) {
 		ktap_result(false, name, "the write did not complete in %.0f s",
 			    BOUND);
 		return ktap_end();
 	}
-	join_thread(t);
-	diag("write: %zd of %lu bytes in %.3f s%s%s", job.n, LEN,
-	     now() - start, job.n < 0 ? ": " : "",
-	     job.n < 0 ? strerror(job.err) : "");
-	ok &= CHECK(job.n == (ssize_t)LEN, "the write returned %zd", job.n);
-	buf = read_direct(job.fd, LEN, TARGET);
+	diag("write: %zd of %lu bytes in %.3f s%s%s", n, LEN, now() - start,
+	     n < 0 ? ": " : "", n < 0 ? strerror(err) : "");
+	ok &= CHECK(n == (ssize_t)LEN, "the write returned %zd", n);
+	buf = read_direct(dfd, LEN, TARGET);
 	if (!buf || check_pattern(buf, TAG, 0, LEN) >= 0)
 		ok = CHECK(false, "the target does not hold the source's bytes");
 	if (buf)
 		munmap(buf, LEN);
-	munmap((void *)job.src, LEN);
+	munmap((void *)src, LEN);
 	ioctl(lfd, LOOP_CLR_FD);
 	close(lfd);
-	close(job.fd);
+	close(dfd);
 	ktap_result(ok, name, NULL);
 	return ktap_end();
 }

@@ -100,64 +100,46 @@ static void *uffd_region(struct handler *h, pthread_t *t)
 	return region;
 }
 
-struct job {
-	int fd;
-	const void *src;
-	ssize_t n;
-	volatile bool done;
-};
-
-static void *writer(void *arg)
-{
-	struct job *j = arg;
-
-	j->n = pwrite(j->fd, j->src, LEN, TARGET);
-	j->done = true;
-	return NULL;
-}
-
 static void served_from_the_target(void)
 {
 	const char *name = "write_from_a_source_served_by_reading_the_target";
 	struct handler h = { .serve = true };
-	struct job job = { .n = -1 };
-	pthread_t ht, wt;
+	const uint8_t *src;
+	pthread_t ht;
 	bool ok = true;
 	double start;
 	uint8_t *buf;
-	int fd;
+	int fd, dfd, err;
+	ssize_t n;
 
 	fd = create_file(path, TAG, FILE_LEN);
 	close(fd);
 	ok &= CHECK(drop_all_caches(), "drop_caches failed");
 	h.fd = open_buffered(path, O_RDONLY);
 	posix_fadvise(h.fd, 0, 0, POSIX_FADV_RANDOM);
-	job.src = uffd_region(&h, &ht);
-	if (!job.src) {
+	src = uffd_region(&h, &ht);
+	if (!src) {
 		ktap_result(false, name, "no userfaultfd");
 		return;
 	}
-	job.fd = open_direct(path, O_RDWR);
+	dfd = open_direct(path, O_RDWR);
 	start = now();
-	start_thread(&wt, writer, &job);
-	while (!job.done && now() - start < BOUND)
-		usleep(10000);
-	if (!job.done) {
+	if (!pwrite_bounded(dfd, src, LEN, TARGET, BOUND, &n, &err)) {
 		ktap_result(false, name, "the write did not complete in %.0f s",
 			    BOUND);
 		fflush(stdout);
 		_exit(ktap_end());
 	}
-	join_thread(wt);
-	diag("write: %zd of %lu bytes in %.3f s, %d pages served", job.n, LEN,
+	diag("write: %zd of %lu bytes in %.3f s, %d pages served", n, LEN,
 	     now() - start, h.served);
-	ok &= CHECK(job.n == (ssize_t)LEN, "the write returned %zd", job.n);
-	buf = read_direct(job.fd, LEN, TARGET);
+	ok &= CHECK(n == (ssize_t)LEN, "the write returned %zd (%s)", n,
+		    n < 0 ? strerror(err) : "short");
+	buf = read_direct(dfd, LEN, TARGET);
 	if (!buf || check_pattern(buf, TAG, 0, LEN) >= 0)
 		ok = CHECK(false, "the target does not hold the served bytes");
 	if (buf)
 		munmap(buf, LEN);
-	close(job.fd);
+	close(dfd);
 	close(h.fd);
 	close(h.uffd);
 	ktap_result(ok, name, NULL);
@@ -206,13 +188,14 @@ static void stuck_source(void)
 	w = fork();
 	if (w == 0) {
 		struct handler h = { .serve = false };
-		struct job job = { .n = -1 };
+		const void *src;
 		pthread_t ht;
+		int dfd;
 
-		job.src = uffd_region(&h, &ht);
-		job.fd = open_direct(path, O_RDWR);
-		if (job.src)
-			writer(&job);
+		src = uffd_region(&h, &ht);
+		dfd = open_direct(path, O_RDWR);
+		if (src && pwrite(dfd, src, LEN, TARGET) < 0)
+			_exit(1);
 		_exit(0);
 	}
 	usleep(500000);

@@ -201,6 +201,47 @@ bool write_direct(int fd, const void *buf, size_t len, off_t off)
 	return true;
 }
 
+struct bounded_write {
+	int fd;
+	const void *buf;
+	size_t len;
+	off_t off;
+	ssize_t n;
+	int err;
+	volatile bool done;
+};
+
+static void *bounded_writer(void *arg)
+{
+	struct bounded_write *w = arg;
+
+	w->n = pwrite(w->fd, w->buf, w->len, w->off);
+	w->err = errno;
+	w->done = true;
+	return NULL;
+}
+
+bool pwrite_bounded(int fd, const void *buf, size_t len, off_t off,
+		    double bound, ssize_t *n, int *err)
+{
+	/* Static: a stuck writer keeps using it after we return. */
+	static struct bounded_write w;
+	double start = now();
+	pthread_t t;
+
+	w = (struct bounded_write){ .fd = fd, .buf = buf, .len = len,
+				    .off = off, .n = -1 };
+	start_thread(&t, bounded_writer, &w);
+	while (!w.done && now() - start < bound)
+		usleep(10000);
+	if (!w.done)
+		return false;
+	join_thread(t);
+	*n = w.n;
+	*err = w.err;
+	return true;
+}
+
 void *read_direct(int fd, size_t len, off_t off)
 {
 	void *buf = alloc_aligned(len);

@@ -54,6 +54,13 @@ int open_buffered(const char *path, int flags);
 int create_file(const char *path, uint32_t tag, size_t len);
 /* Write len bytes at off with O_DIRECT from an aligned copy of buf. */
 bool write_direct(int fd, const void *buf, size_t len, off_t off);
+/*
+ * pwrite() in a thread, waited for up to 'bound' seconds: true with *n and
+ * *err set when it returned, false when it is still stuck in the kernel
+ * (the thread is left behind; the process cannot clean it up).
+ */
+bool pwrite_bounded(int fd, const void *buf, size_t len, off_t off,
+		    double bound, ssize_t *n, int *err);
 /* Read len bytes at off with O_DIRECT into an aligned buffer (malloc'ed). */
 void *read_direct(int fd, size_t len, off_t off);
 /* Drop the clean page cache of [off, off + len) (fsync + FADV_DONTNEED). */
