@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tools'))
 
@@ -20,6 +22,30 @@ ENV = {'GIT_AUTHOR_NAME': 'Test Author', 'GIT_AUTHOR_EMAIL': 'a@example.org',
 os.environ.update(ENV)
 
 DATA = Path(__file__).resolve().parent / 'data'
+# kunit.py's `parse` where no kernel tree is around yet.
+KTAP_PARSE = DATA / 'ktap_parse.py'
+
+
+def kunit_py() -> Path:
+    """A kunit.py to parse KTAP with: the kernel tree's (PCL_KUNIT_PY,
+    set by make test, or the managed tree's), else the stand-in."""
+    env = os.environ.get('PCL_KUNIT_PY')
+    if env and Path(env).is_file():
+        return Path(env)
+    managed = Path(__file__).resolve().parents[2] / \
+        'build/linux/tools/testing/kunit/kunit.py'
+    return managed if managed.is_file() else KTAP_PARSE
+
+
+def with_b4(case: unittest.TestCase) -> None:
+    """b4 for the test: the installed one, else the stand-in in
+    data/fakebin."""
+    if shutil.which('b4'):
+        return
+    path = str(DATA / 'fakebin') + os.pathsep + os.environ.get('PATH', '')
+    patcher = mock.patch.dict(os.environ, {'PATH': path})
+    patcher.start()
+    case.addCleanup(patcher.stop)
 
 
 def sh(cwd: Path, *args: str) -> str:

@@ -10,21 +10,12 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from .helpers import TmpTestCase, make_kernel_like_repo, sh
+from .helpers import TmpTestCase, kunit_py, make_kernel_like_repo, sh
 from pcltools import config, e2e, results, ui
 from pcltools.errors import Exit, PclError
 
 REPO = Path(__file__).resolve().parents[2]
 PCL = REPO / 'tools/pcl'
-
-
-def kunit_py() -> Path | None:
-    """A real kunit.py to parse KTAP with, when one is around."""
-    env = os.environ.get('PCL_KUNIT_PY')
-    if env and Path(env).is_file():
-        return Path(env)
-    managed = config.managed_tree() / 'tools/testing/kunit/kunit.py'
-    return managed if managed.is_file() else None
 
 
 class PlanTest(TmpTestCase):
@@ -147,8 +138,6 @@ class KtapTest(TmpTestCase):
                       doc)
         self.assertEqual(doc[-1], 'not ok 1 e2e_lockdep')
         kpy = kunit_py()
-        if kpy is None:
-            self.skipTest('no kunit.py to parse with')
         ktap = self.tmp / 'doc.ktap'
         ktap.write_text('\n'.join(doc) + '\n')
         counts = results.from_kunit_json(

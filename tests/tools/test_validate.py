@@ -16,13 +16,10 @@ from pathlib import Path
 from unittest import mock
 
 from . import kernel_fixture as kf
-from .helpers import TmpTestCase, sh
+from .helpers import TmpTestCase, sh, with_b4
 from pcltools import (config, kunitrun, mbox, pipeline, report, series, ui,
                       validate)
 from pcltools.errors import Exit
-
-HAVE_B4 = shutil.which('b4') is not None
-
 
 class ValidateTestCase(TmpTestCase):
     base_suite = kf.OLD_SUITE
@@ -112,6 +109,7 @@ class ValidateTestCase(TmpTestCase):
 class GoodInputTest(ValidateTestCase):
     def setUp(self) -> None:
         super().setUp()
+        with_b4(self)
         kf.good_series(self.dev)
 
     def check_good(self, result: pipeline.Result, text: str) -> None:
@@ -132,7 +130,6 @@ class GoodInputTest(ValidateTestCase):
         self.assertIn('Result: PASS', text)
         self.assertUntouched()
 
-    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
     def test_threaded_with_cover_letter(self) -> None:
         result, text = self.validate(self.format_patch(
             '--thread', '--cover-letter', '--subject-prefix=PATCH v3'))
@@ -155,7 +152,6 @@ class GoodInputTest(ValidateTestCase):
         self.assertEqual(result.steps[0].label, '1/1')
         self.assertEqual(result.steps[0].builds, 'yes')
 
-    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
     def test_threaded_with_a_long_folded_subject(self) -> None:
         kf.commit(self.dev, {'src/p9.c': 'int p9(void);\n'},
                   'mm: a subject long enough for git format-patch to fold '
@@ -168,7 +164,6 @@ class GoodInputTest(ValidateTestCase):
                          'for git format-patch to fold it over two header '
                          'lines')
 
-    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
     def test_b4_am_output(self) -> None:
         thread = self.write(self.format_patch('--thread', '--cover-letter'),
                             'thread.mbox')
@@ -181,7 +176,6 @@ class GoodInputTest(ValidateTestCase):
         result, text = self.validate(b4dir / 'out.mbx')
         self.check_good(result, text)
 
-    @unittest.skipUnless(HAVE_B4, 'b4 not installed')
     def test_saved_thread(self) -> None:
         """Two revisions, messages out of order, replies mixed in, one
         with a Reviewed-by that b4 carries into the patch."""
