@@ -37,7 +37,7 @@ class CliTest(TmpTestCase):
         self.assertIn('no such file', proc.stderr)
 
     def test_scan_reports_exit_code(self) -> None:
-        log = Path(__file__).parent / 'data/reports.log'
+        log = Path(__file__).parent / 'data/kernlog.log'
         self.assertClean(self.pcl('scan', str(log)), Exit.KERNEL_REPORTS)
 
     def test_junit_bad_json(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase, kunit_py, make_kernel_like_repo, sh
-from pcltools import config, e2e, results, ui
+from pcltools import config, e2e, tally, ui
 from pcltools.errors import Exit, PclError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,8 +140,8 @@ class KtapTest(TmpTestCase):
         kpy = kunit_py()
         ktap = self.tmp / 'doc.ktap'
         ktap.write_text('\n'.join(doc) + '\n')
-        counts = results.from_kunit_json(
-            results.parse_ktap(kpy, ktap, self.tmp / 'r.json'), 'e2e')
+        counts = tally.from_kunit_json(
+            tally.parse_ktap(kpy, ktap, self.tmp / 'r.json'), 'e2e')
         # a: 1 pass + 1 skip; b: 1 pass + 'completed' failing; c: failing.
         self.assertEqual((counts.passed, counts.failed + counts.crashed,
                           counts.skipped), (2, 2, 1))

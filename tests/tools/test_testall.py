@@ -5,9 +5,9 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase
-from pcltools import kunitrun, layers, reports, testall, ui
+from pcltools import kernlog, kunitrun, layers, testall, ui
 from pcltools.errors import Exit, PclError
-from pcltools.results import Case, Counts
+from pcltools.tally import Case, Counts
 
 
 def counts(*statuses: str) -> Counts:
@@ -43,9 +43,9 @@ class RunAllTest(TmpTestCase):
 
     def outcome(self, name: str, code: Exit, c: Counts,
                 unexpected: bool = False) -> kunitrun.Outcome:
-        scan = reports.Scan()
+        scan = kernlog.Scan()
         if unexpected:
-            scan.reports.append(reports.Report(1, 'BUG: x', 'BUG: x', '',
+            scan.reports.append(kernlog.Report(1, 'BUG: x', 'BUG: x', '',
                                                'unexpected'))
         return kunitrun.Outcome(kunitrun.Layer(name, name, []), code, '',
                                 c, None if code == Exit.BUILD_FAILED else scan)

@@ -11,8 +11,8 @@ import unittest
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import (bench, config, deps, e2e, gitutil, junit, kunitrun, layers,
-               lock, overlay, queue, reports, results, series, testall, tree,
+from . import (bench, config, deps, e2e, gitutil, junit, kernlog, kunitrun,
+               layers, lock, overlay, patchqueue, series, tally, testall, tree,
                ui, validate)
 from .errors import Exit, PclError
 
@@ -136,9 +136,9 @@ def cmd_unittest(args: argparse.Namespace) -> int:
                                      resultclass=_Recorder, stream=sys.stdout)
     result = runner.run(suite)
     assert isinstance(result, _Recorder)
-    counts = results.Counts()
+    counts = tally.Counts()
     for o in result.outcomes:
-        counts.add_case(results.Case(o['group'], o['name'], o['status']))
+        counts.add_case(tally.Case(o['group'], o['name'], o['status']))
     if args.json:
         Path(args.json).write_text(json.dumps(result.outcomes, indent=1) + '\n')
     if args.junit:
@@ -150,14 +150,14 @@ def cmd_unittest(args: argparse.Namespace) -> int:
 def cmd_queue_prepare(args: argparse.Namespace) -> int:
     dest = Path(args.dir).expanduser().resolve() if args.dir else \
         _kernel_tree(args)
-    queue.prepare(dest, series.read(config.patches_dir()), config.overlay_dir())
+    patchqueue.prepare(dest, series.read(config.patches_dir()), config.overlay_dir())
     return 0
 
 
 def cmd_queue_export(args: argparse.Namespace) -> int:
     src = Path(args.dir).expanduser().resolve() if args.dir else \
         (_kernel_tree(args) or config.managed_tree())
-    changed = queue.export(src, config.patches_dir(), config.overlay_dir())
+    changed = patchqueue.export(src, config.patches_dir(), config.overlay_dir())
     if changed:
         ui.info('patches/ updated: ' + ', '.join(changed))
     else:
@@ -169,20 +169,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     log = Path(args.log)
     if not log.is_file():
         raise PclError(Exit.USAGE, f'{log}: no such file')
-    scan = reports.scan(log.read_text(errors='replace'))
+    scan = kernlog.scan(log.read_text(errors='replace'))
     kunitrun.print_scan(scan, log)
     return int(Exit.KERNEL_REPORTS) if scan.unexpected else 0
 
 
 def cmd_junit(args: argparse.Namespace) -> int:
-    layers_: dict[str, results.Counts] = {}
+    layers_: dict[str, tally.Counts] = {}
     for name in args.json:
         path = Path(name)
         try:
             obj = json.loads(path.read_text())
         except (OSError, ValueError) as e:
             raise PclError(Exit.USAGE, f'{path}: not a kunit.py JSON file ({e})')
-        layers_[path.stem] = results.from_kunit_json(obj, path.stem)
+        layers_[path.stem] = tally.from_kunit_json(obj, path.stem)
     junit.write(Path(args.output), layers_)
     return 0
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, TextIO
 
-from . import (buildlog, config, deps, junit, kunitrun, procio, reports,
-               results, ui)
+from . import (buildlog, config, deps, junit, kernlog, kunitrun, procio, tally,
+               ui)
 from .errors import Exit, PclError
 
 SOURCES = Path('tests/e2e')
@@ -624,8 +624,8 @@ def summary(res: VariantResult) -> list[str]:
     return lines
 
 
-def scan_console(res: VariantResult, log: Path) -> reports.Scan:
-    scan = reports.scan(res.boot.console)
+def scan_console(res: VariantResult, log: Path) -> kernlog.Scan:
+    scan = kernlog.scan(res.boot.console)
     for r in scan.reports:
         during = attribute(res.boot.console, r.line)
         r.case = f'{res.variant.name}.{during}' if during else \
@@ -646,7 +646,7 @@ class Options:
 
 
 def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
-                                                              results.Counts]:
+                                                              tally.Counts]:
     """Build, boot every variant, print the KTAP to ktap_out; return the
     exit code and the counts (a kernel-reports case per variant)."""
     deps.ensure(config.E2E_PACKAGES)
@@ -678,9 +678,9 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     ktap_out.write('\n'.join(doc) + '\n')
     ktap_out.flush()
 
-    parsed = results.parse_ktap(kunitrun.kunit_py(tree), ktap_file,
+    parsed = tally.parse_ktap(kunitrun.kunit_py(tree), ktap_file,
                                 root_dir() / 'results.json')
-    counts = results.from_kunit_json(parsed)
+    counts = tally.from_kunit_json(parsed)
     failed = counts.failed + counts.crashed
     ran = counts.total
     unexpected = False
@@ -688,7 +688,7 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
         scan = scan_console(res, root_dir() / res.variant.name /
                             'console.log')
         unexpected = unexpected or bool(scan.unexpected)
-        counts.add_case(results.Case(res.variant.name, 'kernel-reports',
+        counts.add_case(tally.Case(res.variant.name, 'kernel-reports',
                                      'FAIL' if scan.unexpected else 'PASS'))
     code = Exit.OK
     problems = [f'{r.variant.name}: {r.problem}' for r in done if r.problem]
@@ -753,7 +753,7 @@ def _hook(args: argparse.Namespace) -> int:
             code, counts = run(Path(tree), opts, ktap)
             # make test scans test.log for kernel reports itself: only the
             # KTAP is counted here.
-            ktap_only = results.Counts()
+            ktap_only = tally.Counts()
             for case in counts.cases:
                 if case.name != 'kernel-reports':
                     ktap_only.add_case(case)

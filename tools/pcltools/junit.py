@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .results import Counts
+from .tally import Counts
 
 
 def to_xml(layers: dict[str, Counts]) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import buildlog, config, procio, qemu, reports, results, ui
+from . import buildlog, config, kernlog, procio, qemu, tally, ui
 from .errors import Exit
 
 HEARTBEAT = 30.0
@@ -47,8 +47,8 @@ class Outcome:
     layer: Layer
     code: Exit
     message: str = ''
-    counts: results.Counts = field(default_factory=results.Counts)
-    scan: Optional[reports.Scan] = None
+    counts: tally.Counts = field(default_factory=tally.Counts)
+    scan: Optional[kernlog.Scan] = None
     accel: str = ''
     build_dir: Path = Path()
 
@@ -147,7 +147,7 @@ def _build_failure(out: Path, captured: str, series_len: int) -> str:
     return f'kunit.py failed before starting the kernel (log: {log}):\n{head}'
 
 
-def crashed(log_text: str, streamed: str, counts: results.Counts) -> str:
+def crashed(log_text: str, streamed: str, counts: tally.Counts) -> str:
     """Why the run counts as a crash, or '' when it does not."""
     m = TIMEOUT.search(streamed)
     if m:
@@ -208,11 +208,11 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
     log_path = out / 'test.log'
     log_text = log_path.read_text(errors='replace') if log_path.exists() \
         else ''
-    parsed = results.parse_ktap(kunit_py(tree), log_path, out / 'results.json') \
+    parsed = tally.parse_ktap(kunit_py(tree), log_path, out / 'results.json') \
         if log_path.exists() else {}
-    outcome.counts = results.from_kunit_json(parsed, layer.name)
+    outcome.counts = tally.from_kunit_json(parsed, layer.name)
     if scan:
-        outcome.scan = reports.scan(log_text)
+        outcome.scan = kernlog.scan(log_text)
 
     why = crashed(log_text, ''.join(st.lines), outcome.counts)
     if why:
@@ -232,7 +232,7 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
     return outcome
 
 
-def print_scan(scan: reports.Scan, log: Path) -> None:
+def print_scan(scan: kernlog.Scan, log: Path) -> None:
     for r in scan.reports:
         where = f' in {r.case}' if r.case else ''
         if r.verdict == 'unexpected':

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from . import buildlog, config, gitutil, kunitrun, reports, results, ui
+from . import buildlog, config, gitutil, kernlog, kunitrun, tally, ui
 from .errors import Exit, PclError
 from .mbox import Intake, Patch
 
@@ -594,7 +594,7 @@ def _kunit_result(where: str, outcome: kunitrun.Outcome) -> KunitResult:
 def oops_summary(log: Path) -> str:
     """The crash's first lines: its title and what follows."""
     text = log.read_text(errors='replace') if log.exists() else ''
-    scan = reports.scan(text)
+    scan = kernlog.scan(text)
     crash = [r for r in scan.reports if _CRASH_TITLE.search(r.title)]
     if crash:
         r = crash[0]

@@ -11,7 +11,7 @@ from typing import Optional
 
 from . import junit, pipeline, ui
 from .pipeline import Result, StepResult
-from .results import Case, Counts
+from .tally import Case, Counts
 
 FINDINGS_SHOWN = 5
 DELTA_SHOWN = 20

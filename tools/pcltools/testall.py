@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import config, deps, junit, kunitrun, layers, results, ui
+from . import config, deps, junit, kunitrun, layers, tally, ui
 from .errors import Exit, PclError
-from .results import Case, Counts
+from .tally import Case, Counts
 
 E2E_RUNNER = Path('tests/e2e/run')
 
@@ -55,9 +55,9 @@ def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
                 sys.stdout.write(line)
                 f.write(line)
             rc = proc.wait()
-    parsed = results.parse_ktap(kunitrun.kunit_py(tree), ktap,
+    parsed = tally.parse_ktap(kunitrun.kunit_py(tree), ktap,
                                 out / 'results.json')
-    counts = results.from_kunit_json(parsed, 'e2e')
+    counts = tally.from_kunit_json(parsed, 'e2e')
     code = Exit.OK
     if rc != 0 or counts.failed or counts.crashed or not counts.total:
         code = Exit.TESTS_FAILED
@@ -70,8 +70,8 @@ def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
 
 
 def _scan_case(layer: str, log: Path) -> Case:
-    from . import reports
-    scan = reports.scan(log.read_text(errors='replace'))
+    from . import kernlog
+    scan = kernlog.scan(log.read_text(errors='replace'))
     kunitrun.print_scan(scan, log)
     return Case(f'{layer}', 'kernel-reports',
                 'FAIL' if scan.unexpected else 'PASS')

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import (basetree, config, deps, gitutil, lock, mbox, overlay,
-               pipeline, report, results, series, ui)
+from . import (basetree, config, deps, gitutil, lock, mbox, overlay, pipeline,
+               report, series, tally, ui)
 from .errors import Exit, PclError
-from .results import Case, Counts
+from .tally import Case, Counts
 
 
 def default_report_dir(kind: str) -> Path:

@@ -4,7 +4,7 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase, make_kernel_like_repo, make_series, sh
-from pcltools import config, deps, queue, series, ui
+from pcltools import config, deps, patchqueue, series, ui
 from pcltools.errors import Exit, PclError
 
 quiet = mock.patch.multiple(ui, info=lambda m: None, warn=lambda m: None)
@@ -39,10 +39,10 @@ class RoundTripTest(TmpTestCase):
         self.tree = make_kernel_like_repo(self.tmp / 'linux')
 
     def prepare(self) -> None:
-        queue.prepare(self.tree, series.read(self.patches), self.overlay)
+        patchqueue.prepare(self.tree, series.read(self.patches), self.overlay)
 
     def export(self) -> list[str]:
-        return queue.export(self.tree, self.patches, self.overlay)
+        return patchqueue.export(self.tree, self.patches, self.overlay)
 
     def snapshot(self) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in self.patches.iterdir()}
@@ -128,7 +128,7 @@ class RoundTripTest(TmpTestCase):
 
 class CoverParseTest(unittest.TestCase):
     def test_prefix_and_subject(self) -> None:
-        c = queue.parse_cover(COVER.encode())
+        c = patchqueue.parse_cover(COVER.encode())
         self.assertEqual(c.prefix, 'RFC PATCH v2')
         self.assertTrue(c.subject.startswith('mm: a generic page cache lock'))
         self.assertEqual(c.blurb, 'The blurb, first paragraph.\n\n'

@@ -6,13 +6,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .helpers import DATA, TmpTestCase, kunit_py
-from pcltools import config, buildlog, junit, kunitrun, reports, results
+from pcltools import buildlog, config, junit, kernlog, kunitrun, tally
 
 
 class KunitJsonTest(unittest.TestCase):
     def setUp(self) -> None:
         obj = json.loads((DATA / 'kunit_results.json').read_text())
-        self.counts = results.from_kunit_json(obj, 'uml')
+        self.counts = tally.from_kunit_json(obj, 'uml')
 
     def test_counts_leaves(self) -> None:
         c = self.counts
@@ -25,17 +25,17 @@ class KunitJsonTest(unittest.TestCase):
     def test_closing_line(self) -> None:
         self.assertEqual(self.counts.closing_line(),
                          '3 passed, 2 failed, 1 skipped')
-        self.assertEqual(results.Counts(passed=4).closing_line(),
+        self.assertEqual(tally.Counts(passed=4).closing_line(),
                          '4 passed, 0 failed')
 
     def test_empty_json(self) -> None:
-        self.assertEqual(results.from_kunit_json({}).total, 0)
+        self.assertEqual(tally.from_kunit_json({}).total, 0)
 
 
 class JunitTest(unittest.TestCase):
     def test_conversion(self) -> None:
         obj = json.loads((DATA / 'kunit_results.json').read_text())
-        xml = junit.to_xml({'uml': results.from_kunit_json(obj, 'uml')})
+        xml = junit.to_xml({'uml': tally.from_kunit_json(obj, 'uml')})
         root = ET.fromstring(xml)
         suites = {s.get('name'): s for s in root.iter('testsuite')}
         s = suites['uml.pagecache_lock']
@@ -50,22 +50,22 @@ class JunitTest(unittest.TestCase):
 class CrashTest(unittest.TestCase):
     def test_panic_is_a_crash(self) -> None:
         why = kunitrun.crashed((DATA / 'crash.log').read_text(), '',
-                               results.Counts())
+                               tally.Counts())
         self.assertIn('the kernel crashed: BUG: kernel NULL pointer', why)
 
     def test_timeout_is_a_crash(self) -> None:
         why = kunitrun.crashed('', "Command '['linux']' timed out after 300 "
-                               'seconds\n', results.Counts())
+                               'seconds\n', tally.Counts())
         self.assertIn('timed out after 300 seconds', why)
 
     def test_crashed_cases(self) -> None:
-        counts = results.Counts()
-        counts.add_case(results.Case('s', 'c', 'ERROR'))
+        counts = tally.Counts()
+        counts.add_case(tally.Case('s', 'c', 'ERROR'))
         self.assertIn('did not complete', kunitrun.crashed('', '', counts))
 
     def test_clean_run_is_not_a_crash(self) -> None:
         self.assertEqual(kunitrun.crashed((DATA / 'passing.log').read_text(),
-                                          '', results.Counts(passed=2)), '')
+                                          '', tally.Counts(passed=2)), '')
 
 
 class BuildLogTest(unittest.TestCase):
@@ -100,7 +100,7 @@ class BuildLogTest(unittest.TestCase):
 
 class ReportScanTest(unittest.TestCase):
     def setUp(self) -> None:
-        self.scan = reports.scan((DATA / 'reports.log').read_text())
+        self.scan = kernlog.scan((DATA / 'kernlog.log').read_text())
         self.by_line = {r.line: r for r in self.scan.reports}
 
     def verdicts(self) -> list[tuple[str, str]]:
@@ -134,7 +134,7 @@ class ReportScanTest(unittest.TestCase):
         self.assertIn('2 unexpected, 1 expected', self.scan.summary())
 
     def test_clean_log(self) -> None:
-        self.assertEqual(reports.scan((DATA / 'passing.log').read_text())
+        self.assertEqual(kernlog.scan((DATA / 'passing.log').read_text())
                          .reports, [])
 
 
@@ -146,9 +146,9 @@ class KtapParseTest(TmpTestCase):
     """KTAP counting through `kunit.py parse` (the kernel tree's, or its
     stand-in before there is one)."""
 
-    def count(self, name: str) -> results.Counts:
-        obj = results.parse_ktap(kunit_py(), DATA / name, self.tmp / 'r.json')
-        return results.from_kunit_json(obj, 'uml')
+    def count(self, name: str) -> tally.Counts:
+        obj = tally.parse_ktap(kunit_py(), DATA / name, self.tmp / 'r.json')
+        return tally.from_kunit_json(obj, 'uml')
 
     def test_passing_with_skip(self) -> None:
         c = self.count('passing.log')
