@@ -11,7 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase, kunit_py, make_kernel_like_repo, sh
-from pcltools import config, e2e, tally, ui
+from pcltools import config, e2e, ktap, tally, ui
 from pcltools.errors import Exit, PclError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,10 +138,10 @@ class KtapTest(TmpTestCase):
                       doc)
         self.assertEqual(doc[-1], 'not ok 1 e2e_lockdep')
         kpy = kunit_py()
-        ktap = self.tmp / 'doc.ktap'
-        ktap.write_text('\n'.join(doc) + '\n')
+        doc_file = self.tmp / 'doc.ktap'
+        doc_file.write_text('\n'.join(doc) + '\n')
         counts = tally.from_kunit_json(
-            tally.parse_ktap(kpy, ktap, self.tmp / 'r.json'), 'e2e')
+            ktap.parse(kpy, doc_file, self.tmp / 'r.json'), 'e2e')
         # a: 1 pass + 1 skip; b: 1 pass + 'completed' failing; c: failing.
         self.assertEqual((counts.passed, counts.failed + counts.crashed,
                           counts.skipped), (2, 2, 1))

@@ -7,7 +7,7 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import DATA, TmpTestCase
-from pcltools import config, kunitrun, ui
+from pcltools import config, kunitrun, layers, ui
 from pcltools.errors import Exit
 
 
@@ -27,7 +27,7 @@ class FakeKunitTest(TmpTestCase):
                   mock.patch.object(ui, 'info', lambda m: None)):
             p.start()
             self.addCleanup(p.stop)
-        self.layer = kunitrun.Layer('uml', 'KUnit', [self.tmp / '.kunitconfig'])
+        self.layer = layers.Layer('uml', 'KUnit', [self.tmp / '.kunitconfig'])
 
     def run_mode(self, mode: str) -> tuple[kunitrun.Outcome, str]:
         out = io.StringIO()
@@ -76,7 +76,7 @@ class FakeKunitTest(TmpTestCase):
         self.assertNotIn('--qemu_args=-accel tcg', cmd)
         other = kunitrun.build_dir(self.tmp / 'mine', self.layer)
         self.assertRegex(other.name, r'^uml-[0-9a-f]{8}$')
-        smp = kunitrun.Layer('smp', 'SMP', [], qemu_config=Path('/q.py'))
+        smp = layers.Layer('smp', 'SMP', [], qemu_config=Path('/q.py'))
         cmd = kunitrun.command(self.tree, smp, 'run', [], ['-accel', 'tcg'])
         self.assertIn('--qemu_config=/q.py', cmd)
         self.assertIn('--qemu_args=-accel tcg', cmd)

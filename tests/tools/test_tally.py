@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .helpers import DATA, TmpTestCase, kunit_py
-from pcltools import buildlog, config, junit, kernlog, kunitrun, tally
+from pcltools import buildlog, config, junit, kernlog, ktap, kunitrun, tally
 
 
 class KunitJsonTest(unittest.TestCase):
@@ -147,7 +147,7 @@ class KtapParseTest(TmpTestCase):
     stand-in before there is one)."""
 
     def count(self, name: str) -> tally.Counts:
-        obj = tally.parse_ktap(kunit_py(), DATA / name, self.tmp / 'r.json')
+        obj = ktap.parse(kunit_py(), DATA / name, self.tmp / 'r.json')
         return tally.from_kunit_json(obj, 'uml')
 
     def test_passing_with_skip(self) -> None:

@@ -34,7 +34,7 @@ class RunAllTest(TmpTestCase):
                                   lambda tree, layer, extra: next(
                                       o for o in outcomes.values()
                                       if o.layer is layer)), \
-                mock.patch.object(kunitrun, 'print_scan', lambda s, l: None), \
+                mock.patch.object(kernlog, 'print_scan', lambda s, l: None), \
                 mock.patch.multiple(ui, info=lambda m: None,
                                     error=lambda m: None), \
                 contextlib.redirect_stdout(out):
@@ -47,7 +47,7 @@ class RunAllTest(TmpTestCase):
         if unexpected:
             scan.reports.append(kernlog.Report(1, 'BUG: x', 'BUG: x', '',
                                                'unexpected'))
-        return kunitrun.Outcome(kunitrun.Layer(name, name, []), code, '',
+        return kunitrun.Outcome(layers.Layer(name, name, []), code, '',
                                 c, None if code == Exit.BUILD_FAILED else scan)
 
     def test_all_pass(self) -> None:

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import config, deps, diobench, gitutil, kunitrun, ui
+from . import config, deps, diobench, gitutil, kunitrun, layers, ui
 from .errors import Exit, PclError
 
 LINE = re.compile(r'pcl-bench: (\{.*\})\s*$')
@@ -27,19 +27,6 @@ UNCONTENDED = ('atomic_long_inc_dec', 'pagecache_add_get_put',
                'pagecache_block_get_put', 'rwsem_down_up_read',
                'percpu_rwsem_down_up_read')
 Figures = dict[str, dict[str, float]]
-
-
-def layers() -> dict[str, kunitrun.Layer]:
-    kc = config.kconfigs_dir()
-    return {
-        'uml': kunitrun.Layer('bench-uml', 'benchmark on UML',
-                              [kc / 'bench.config']),
-        'smp': kunitrun.Layer('bench-qemu-x86_64-smp',
-                              'benchmark on QEMU x86_64 SMP',
-                              [kc / 'bench.config'],
-                              qemu_config=kc / 'qemu_x86_64_smp.py',
-                              timeout=900),
-    }
 
 
 def parse(log_text: str) -> Figures:
@@ -153,7 +140,7 @@ def kernel_part(tree: Path, machines: list[str], result: dict[str, object],
     dot_config: Optional[Path] = None
     done: list[str] = []
     for machine in machines:
-        layer = layers()[machine]
+        layer = layers.bench_layers()[machine]
         try:
             deps.ensure(['gdb'] + (config.QEMU_PACKAGES if machine == 'smp'
                                    else []))
@@ -248,7 +235,7 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
 
     def cmd(args: argparse.Namespace) -> int:
         machines = [m for m in args.machines.split(',') if m]
-        unknown = [m for m in machines if m not in layers()]
+        unknown = [m for m in machines if m not in layers.bench_layers()]
         if unknown:
             raise PclError(Exit.USAGE, f'--machines: unknown '
                            f'{",".join(unknown)}; choose from uml,smp')

@@ -61,15 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = prepare_tree(_kernel_tree(args))
     if layer.qemu_config:
         deps.ensure(config.QEMU_PACKAGES)
-    extra = list(args.kunit_args)
-    if extra and extra[0] == '--':
-        extra = extra[1:]
-    if args.suite:
-        extra.append(args.suite)
+    extra = kunitrun.extra_args(args.kunit_args, args.suite)
     queue_len = len(series.read(config.patches_dir()))
     outcome = kunitrun.run(path, layer, extra, series_len=queue_len)
     if outcome.scan is not None and outcome.scan.reports:
-        kunitrun.print_scan(outcome.scan, outcome.build_dir / 'test.log')
+        kernlog.print_scan(outcome.scan, outcome.build_dir / 'test.log')
     if args.json:
         kunitrun.save_json(outcome, Path(args.json))
         ui.info(f'kunit.py JSON results written to {args.json}')
@@ -170,7 +166,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not log.is_file():
         raise PclError(Exit.USAGE, f'{log}: no such file')
     scan = kernlog.scan(log.read_text(errors='replace'))
-    kunitrun.print_scan(scan, log)
+    kernlog.print_scan(scan, log)
     return int(Exit.KERNEL_REPORTS) if scan.unexpected else 0
 
 
@@ -188,7 +184,7 @@ def cmd_junit(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    targets = [config.build_root() / 'out', config.build_root() / 'qemu-accel']
+    targets = [config.build_root() / 'out', config.qemu_accel_cache()]
     if args.all:
         targets = [config.build_root()]
     for t in targets:

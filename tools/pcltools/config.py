@@ -32,6 +32,8 @@ E2E_PACKAGES = ['e2fsprogs']
 # check/validate: b4 sorts mail threads; checkpatch.pl's spdxcheck.py needs
 # Debian's python3 with ply and git.
 CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git']
+# make test's type check of the tools (mypy --strict).
+TYPECHECK_PACKAGES = ['python3-mypy']
 
 
 def repo_root() -> Path:
@@ -66,3 +68,19 @@ def kconfigs_dir() -> Path:
 
 def ccache_dir() -> Path:
     return Path(os.environ.get('CCACHE_DIR', build_root() / 'ccache'))
+
+
+def qemu_accel_cache() -> Path:
+    """The QEMU accelerator chosen by the KVM probe (tcg or kvm)."""
+    return build_root() / 'qemu-accel'
+
+
+def e2e_dir() -> Path:
+    """The end-to-end programs, their Makefile and their plans."""
+    return repo_root() / 'tests/e2e'
+
+
+# Debian's python3 (python3-ply, python3-git for scripts/spdxcheck.py,
+# python3-mypy for the type check) comes first on these tools' PATH.
+DEBIAN_BIN = '/usr/bin'
+DEBIAN_PYTHON = '/usr/bin/python3'

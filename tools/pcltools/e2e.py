@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, TextIO
 
-from . import (buildlog, config, deps, junit, kernlog, kunitrun, procio, tally,
-               ui)
+from . import (buildlog, config, deps, junit, kbuild, kernlog, ktap, kunitrun,
+               procio, tally, ui)
 from .errors import Exit, PclError
 
 SOURCES = Path('tests/e2e')
@@ -46,7 +46,6 @@ IMAGE_SIZE = '64M'
 UML_MEM = '512M'
 BOOT_MARGIN = 60            # seconds for boot, mount, power-off
 KILL_GRACE = 15             # init's grace after SIGKILL, plus slack
-HEARTBEAT = 30.0
 OFF_PARAM = 'ext2.pagecache_lock=0'
 STALE = re.compile(r'#\s*stale_reads mode=(\S+) total=(\d+)')
 INVALIDATION_FAILURE = 'Page cache invalidation failure on direct I/O'
@@ -168,7 +167,7 @@ def _run_logged(cmd: list[str], cwd: Path, log: Path, what: str,
                 env: Optional[dict[str, str]] = None) -> int:
     """Run cmd with its output in log (never on our stdout)."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with ui.step(what, heartbeat=HEARTBEAT), log.open('w') as f:
+    with ui.step(what, heartbeat=ui.HEARTBEAT), log.open('w') as f:
         try:
             return subprocess.run(cmd, cwd=cwd, stdout=f,
                                   stderr=subprocess.STDOUT,
@@ -224,8 +223,7 @@ def kernel_stamp(tree: Path, fragments: list[Path]) -> str:
 def kernel_dir(tree: Path, variant: Variant) -> Path:
     """build/out/e2e/kernel[-lockdep]; a user's tree (KERNEL_TREE) gets
     its own, named as kunitrun names them."""
-    layer = kunitrun.Layer(variant.kernel, variant.title, [])
-    return root_dir() / kunitrun.build_dir(tree, layer).name
+    return root_dir() / kbuild.build_dir(tree, variant.kernel).name
 
 
 def build_kernel(tree: Path, variant: Variant, rebuild: bool = False) -> Path:
@@ -244,12 +242,8 @@ def build_kernel(tree: Path, variant: Variant, rebuild: bool = False) -> Path:
         return binary
     stamp_file.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(kunitrun.kunit_py(tree)), 'build',
-           f'--build_dir={out}']
-    cmd += [f'--kunitconfig={f}' for f in fragments]
-    if shutil.which('ccache'):
-        cmd.append('--make_options=CC=ccache gcc')
-    env = dict(os.environ, CCACHE_DIR=str(config.ccache_dir()))
+    cmd = kbuild.kunit_command(tree, 'build', out, fragments)
+    env = kbuild.env()
     log = out / 'build.log'
     rc = _run_logged(cmd, tree, log, f'Building the UML kernel '
                      f'({" + ".join(variant.fragments)}) in {out}', env)
@@ -337,12 +331,12 @@ def boot(cmd: list[str], log: Path, limit: float,
                 _kill_group(proc)
                 killed = True
             try:
-                line = lines.get(timeout=max(0.1, min(left, HEARTBEAT))
+                line = lines.get(timeout=max(0.1, min(left, ui.HEARTBEAT))
                                  if not killed else 5)
             except queue.Empty:
                 if killed:
                     break
-                if time.monotonic() - last >= HEARTBEAT:
+                if time.monotonic() - last >= ui.HEARTBEAT:
                     progress('  ... UML running '
                              f'({ui.fmt_secs(time.monotonic() - start)})')
                     last = time.monotonic()
@@ -601,7 +595,7 @@ def _problem(boot_: Boot, endings: dict[str, Ending]) -> str:
     """A crash or a hang (for exit code 8), naming the programs."""
     stuck = [n for n, e in endings.items()
              if e.how in ('hung', 'running', 'timeout')]
-    crash = kunitrun.CRASH.search(boot_.console)
+    crash = kernlog.CRASH.search(boot_.console)
     if crash:
         return f'kernel crash ({crash.group(0).strip()})' + \
             (f' while {", ".join(stuck)} ran' if stuck else '')
@@ -630,7 +624,7 @@ def scan_console(res: VariantResult, log: Path) -> kernlog.Scan:
         during = attribute(res.boot.console, r.line)
         r.case = f'{res.variant.name}.{during}' if during else \
             res.variant.name
-    kunitrun.print_scan(scan, log)
+    kernlog.print_scan(scan, log)
     return scan
 
 
@@ -678,7 +672,7 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     ktap_out.write('\n'.join(doc) + '\n')
     ktap_out.flush()
 
-    parsed = tally.parse_ktap(kunitrun.kunit_py(tree), ktap_file,
+    parsed = ktap.parse(kbuild.kunit_py(tree), ktap_file,
                                 root_dir() / 'results.json')
     counts = tally.from_kunit_json(parsed)
     failed = counts.failed + counts.crashed

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from . import config
 from .errors import Exit, PclError
 
 
@@ -17,34 +18,48 @@ class GitError(PclError):
         self.output = output
 
 
-def git(tree: Path, *args: str, env: Optional[Mapping[str, str]] = None,
-        input: Optional[bytes] = None, check: bool = True) -> str:
-    """Run git in tree; return stdout. Raise GitError on failure."""
+def run(tree: Path, *args: str, env: Optional[Mapping[str, str]] = None,
+        input: Optional[bytes] = None, merged: bool = False
+        ) -> subprocess.CompletedProcess[bytes]:
+    """The one way the tools run git: in tree, with a stable locale and no
+    pager; stderr apart, or merged into stdout (merged=True) where git's
+    messages are shown in the order it wrote them."""
     full_env = dict(os.environ)
-    # Keep the output stable whatever the user's locale and pager.
     full_env.update({'LC_ALL': 'C', 'GIT_PAGER': 'cat'})
     if env:
         full_env.update(env)
-    proc = subprocess.run(['git', '-C', str(tree), *args], env=full_env,
+    return subprocess.run(['git', '-C', str(tree), *args], env=full_env,
                           input=input, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
+                          stderr=subprocess.STDOUT if merged
+                          else subprocess.PIPE)
+
+
+def git(tree: Path, *args: str, env: Optional[Mapping[str, str]] = None,
+        input: Optional[bytes] = None, check: bool = True) -> str:
+    """Run git in tree; return stdout. Raise GitError on failure."""
+    proc = run(tree, *args, env=env, input=input)
     out = proc.stdout.decode(errors='replace')
     if check and proc.returncode != 0:
         raise GitError(args, proc.stderr.decode(errors='replace') + out)
     return out
 
 
+def output(tree: Path, *args: str, env: Optional[Mapping[str, str]] = None,
+           input: Optional[bytes] = None) -> tuple[int, str]:
+    """(exit status, stdout and stderr as git wrote them), never raising:
+    for commands whose failure is a finding (git am, git apply)."""
+    proc = run(tree, *args, env=env, input=input, merged=True)
+    return proc.returncode, proc.stdout.decode(errors='replace')
+
+
 def git_bytes(tree: Path, *args: str) -> Optional[bytes]:
     """stdout of a git command as bytes, or None when it fails."""
-    proc = subprocess.run(['git', '-C', str(tree), *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = run(tree, *args)
     return proc.stdout if proc.returncode == 0 else None
 
 
 def git_ok(tree: Path, *args: str) -> bool:
-    return subprocess.run(['git', '-C', str(tree), *args],
-                          stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0
+    return run(tree, *args).returncode == 0
 
 
 def is_repo(tree: Path) -> bool:
@@ -102,7 +117,6 @@ def has_identity(tree: Path) -> bool:
 
 def queue_ident_env(tree: Path) -> dict[str, str]:
     """Committer identity for git am when the user has none configured."""
-    from . import config
     if has_identity(tree):
         return {}
     return {'GIT_COMMITTER_NAME': config.QUEUE_IDENT_NAME,

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
+
+from . import ktap, ui
 
 TITLES = re.compile(
     r'(WARNING: .+|BUG: .+|kernel BUG at .+|'
@@ -21,8 +24,13 @@ TITLES = re.compile(
     r'INFO: .*rcu.* stall.*|rcu: INFO: .+|'
     r'Kernel panic - not syncing.*|Oops: .+|general protection fault.*|'
     r'UBSAN: .+|Unable to handle kernel .+)')
-RESULT = re.compile(r'^\s*(?:\[[\s\d.]+\]\s*)?(?:not )?ok \d+ (\S+)')
-HEADER = re.compile(r'^\s*(?:\[[\s\d.]+\]\s*)?(?:KTAP version \d|# Subtest: )')
+# A line that means the kernel crashed (kunit.py's run counts as a crash,
+# and so does an end-to-end boot); and the titles among TITLES that are
+# crashes rather than warnings (the check report's oops summary).
+CRASH = re.compile(r'Kernel panic - not syncing|Oops: |general protection '
+                   r'fault|Segmentation fault|BUG: kernel NULL pointer')
+CRASH_TITLE = re.compile(r'Oops|BUG:|kernel BUG|Kernel panic|general '
+                         r'protection|Unable to handle|Segfault')
 MARKER = re.compile(r'# (?:[\w.\-]+: )?expected report: (.+?)\s*$')
 BLOCK_LINES = 8     # lines of a report its signature is looked for in
 
@@ -87,8 +95,8 @@ def scan(text: str) -> Scan:
         if m:
             markers.append(m.group(1))
             continue
-        m = RESULT.match(line)
-        if m or HEADER.match(line):
+        m = ktap.LOG_RESULT.match(line)
+        if m or ktap.LOG_HEADER.match(line):
             # A result line ends its case; a header starts a new region
             # (reports above it belong to no case).
             _close(pending, markers, m.group(1) if m else '')
@@ -109,7 +117,7 @@ def _block(lines: list[str], start: int) -> str:
     expected-report markers (a marker must not match itself)."""
     block = [lines[start]]
     for line in lines[start + 1:start + BLOCK_LINES]:
-        if RESULT.match(line):
+        if ktap.LOG_RESULT.match(line):
             break
         if not MARKER.search(line):
             block.append(line)
@@ -126,3 +134,13 @@ def _close(reports: list[Report], markers: list[str], case: str) -> None:
             report.verdict = 'expected'
         else:
             report.verdict = 'unexpected'
+
+
+def print_scan(scan: Scan, log: Path) -> None:
+    for r in scan.reports:
+        where = f' in {r.case}' if r.case else ''
+        if r.verdict == 'unexpected':
+            ui.error(f'kernel report{where} ({log}:{r.line}):\n{r.block}')
+        else:
+            ui.info(f'kernel report{where}: {r.title} [{r.verdict}]')
+    ui.info(scan.summary())

@@ -8,9 +8,7 @@ exit code can tell a failing case from a build failure or a crash.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import queue
 import re
 import shutil
@@ -21,25 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import buildlog, config, kernlog, procio, qemu, tally, ui
+from . import buildlog, config, kbuild, kernlog, ktap, procio, qemu, tally, ui
 from .errors import Exit
+from .layers import Layer
 
-HEARTBEAT = 30.0
 PHASES = (('Configuring KUnit Kernel', 'configuring'),
           ('Building KUnit Kernel', 'building'),
           ('Starting KUnit Kernel', 'running'))
-CRASH = re.compile(r'Kernel panic - not syncing|Oops: |general protection '
-                   r'fault|Segmentation fault|BUG: kernel NULL pointer')
 TIMEOUT = re.compile(r'timed out after \d+ seconds')
-
-
-@dataclass
-class Layer:
-    name: str                       # build/out/<name>
-    title: str
-    kunitconfigs: list[Path]
-    qemu_config: Optional[Path] = None
-    timeout: int = 300
 
 
 @dataclass
@@ -55,36 +42,26 @@ class Outcome:
 
 def build_dir(tree: Path, layer: Layer) -> Path:
     """build/out/<layer>; a user's tree (KERNEL_TREE) gets its own."""
-    name = layer.name
-    if tree.resolve() != config.managed_tree().resolve():
-        name += '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
-    return config.out_dir(name)
+    return kbuild.build_dir(tree, layer.name)
 
 
-def kunit_py(tree: Path) -> Path:
-    return tree / 'tools/testing/kunit/kunit.py'
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault('CCACHE_DIR', str(config.ccache_dir()))
-    return env
+def extra_args(remainder: list[str], suite: Optional[str]) -> list[str]:
+    """kunit.py run's own arguments: what follows `--` on our command
+    line, then the --suite glob."""
+    extra = list(remainder)
+    if extra and extra[0] == '--':
+        extra = extra[1:]
+    if suite:
+        extra.append(suite)
+    return extra
 
 
 def command(tree: Path, layer: Layer, action: str, extra: list[str],
             accel: list[str]) -> list[str]:
-    out = build_dir(tree, layer)
-    cmd = [sys.executable, str(kunit_py(tree)), action, f'--build_dir={out}']
-    cmd += [f'--kunitconfig={p}' for p in layer.kunitconfigs]
-    if shutil.which('ccache'):
-        cmd.append('--make_options=CC=ccache gcc')
-    if layer.qemu_config:
-        cmd.append(f'--qemu_config={layer.qemu_config}')
-        if accel:
-            cmd.append('--qemu_args=' + ' '.join(accel))
-    if action in ('run', 'exec'):
-        cmd.append(f'--timeout={layer.timeout}')
-    return cmd + extra
+    return kbuild.kunit_command(
+        tree, action, build_dir(tree, layer), layer.kunitconfigs,
+        layer.qemu_config, accel,
+        layer.timeout if action in ('run', 'exec') else None) + extra
 
 
 @dataclass
@@ -98,7 +75,7 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
     """Run cmd, echoing its output; once kunit.py logs an error before the
     kernel started (a build failure: make's whole stderr), capture the rest
     instead of flooding the terminal."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=kbuild.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             text=True, errors='backslashreplace', bufsize=1)
     lines = procio.line_queue(proc)
@@ -107,7 +84,7 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
     capturing = False
     while True:
         try:
-            line = lines.get(timeout=HEARTBEAT)
+            line = lines.get(timeout=ui.HEARTBEAT)
         except queue.Empty:
             ui.info(f'  ... kunit.py {phase} '
                     f'({ui.fmt_secs(time.monotonic() - since)})')
@@ -152,7 +129,7 @@ def crashed(log_text: str, streamed: str, counts: tally.Counts) -> str:
     m = TIMEOUT.search(streamed)
     if m:
         return f'the kernel did not finish: {m.group(0)}'
-    m = CRASH.search(log_text)
+    m = kernlog.CRASH.search(log_text)
     if m:
         line = next(l for l in log_text.splitlines() if m.group(0) in l)
         return f'the kernel crashed: {line.strip()}'
@@ -172,7 +149,7 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
     accel: list[str] = []
     accel_name = ''
     if layer.qemu_config:
-        cache = config.build_root() / 'qemu-accel'
+        cache = config.qemu_accel_cache()
         kernel = out / 'arch/x86/boot/bzImage'
         if not cache.exists() and qemu.kvm_usable():
             # A kernel is needed to probe KVM with: build it first.
@@ -208,7 +185,7 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
     log_path = out / 'test.log'
     log_text = log_path.read_text(errors='replace') if log_path.exists() \
         else ''
-    parsed = tally.parse_ktap(kunit_py(tree), log_path, out / 'results.json') \
+    parsed = ktap.parse(kbuild.kunit_py(tree), log_path, out / 'results.json') \
         if log_path.exists() else {}
     outcome.counts = tally.from_kunit_json(parsed, layer.name)
     if scan:
@@ -230,16 +207,6 @@ def run(tree: Path, layer: Layer, extra: list[str], series_len: int = 1,
         outcome.code = Exit.KERNEL_REPORTS
         outcome.message = 'unexpected kernel reports (see above)'
     return outcome
-
-
-def print_scan(scan: kernlog.Scan, log: Path) -> None:
-    for r in scan.reports:
-        where = f' in {r.case}' if r.case else ''
-        if r.verdict == 'unexpected':
-            ui.error(f'kernel report{where} ({log}:{r.line}):\n{r.block}')
-        else:
-            ui.info(f'kernel report{where}: {r.title} [{r.verdict}]')
-    ui.info(scan.summary())
 
 
 def save_json(outcome: Outcome, dest: Path) -> None:

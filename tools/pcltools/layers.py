@@ -1,25 +1,48 @@
-"""The test layers: which kunitconfig fragments and machine each uses."""
+"""The one table of KUnit configurations: the test layers of make test
+and make run, and the benchmark's machines (make bench). A layer names
+its build directory, its kunitconfig fragments and its machine."""
 
 from __future__ import annotations
 
-from . import config
-from .kunitrun import Layer
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
 
-# kconfigs/kasan.config joins the debug layer (KASAN builds and boots on
-# UML x86_64 in 6.12 with a static link).
-DEBUG_WITH_KASAN = True
+from . import config
+
+
+@dataclass
+class Layer:
+    name: str                       # build/out/<name>
+    title: str
+    kunitconfigs: list[Path]
+    qemu_config: Optional[Path] = None
+    timeout: int = 300
 
 
 def all_layers() -> dict[str, Layer]:
+    """make test's KUnit layers, in the order it runs them. The debug
+    layer has kconfigs/kasan.config (KASAN builds and boots on UML x86_64
+    in 6.12 with a static link)."""
     repo, kc = config.repo_root(), config.kconfigs_dir()
-    debug = [repo / '.kunitconfig', kc / 'lockdep.config']
-    if DEBUG_WITH_KASAN:
-        debug.append(kc / 'kasan.config')
+    debug = [repo / '.kunitconfig', kc / 'lockdep.config',
+             kc / 'kasan.config']
     return {
         'uml': Layer('uml', 'KUnit on UML', [repo / '.kunitconfig']),
         'debug': Layer('uml-debug', 'KUnit on UML, debug configs', debug,
                        timeout=900),
         'smp': Layer('qemu-x86_64-smp', 'KUnit on QEMU x86_64 SMP',
                      [repo / '.kunitconfig'],
+                     qemu_config=kc / 'qemu_x86_64_smp.py', timeout=900),
+    }
+
+
+def bench_layers() -> dict[str, Layer]:
+    """make bench's machines for the in-kernel benchmark."""
+    kc = config.kconfigs_dir()
+    return {
+        'uml': Layer('bench-uml', 'benchmark on UML', [kc / 'bench.config']),
+        'smp': Layer('bench-qemu-x86_64-smp', 'benchmark on QEMU x86_64 SMP',
+                     [kc / 'bench.config'],
                      qemu_config=kc / 'qemu_x86_64_smp.py', timeout=900),
     }

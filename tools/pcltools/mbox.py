@@ -23,11 +23,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from . import config, gitutil
 from .errors import Exit, PclError
 
 _BRACKETS = re.compile(r'^\s*((?:\[[^\]]*\]\s*)+)')
@@ -106,24 +108,15 @@ class _Message:
         return bool(_REPLY.match(self.subject))
 
 
-def _git(args: list[str], cwd: Path, stdin: Optional[Path] = None
-         ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, LC_ALL='C')
-    with open(stdin, 'rb') if stdin else open(os.devnull, 'rb') as f:
-        return subprocess.run(['git', *args], cwd=cwd, env=env, stdin=f,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, errors='replace')
-
-
 def split(mbox: Path, dest: Path) -> list[Path]:
     """git mailsplit -b: one file per message (a lone message without a
     From line counts as one). Empty list for an empty input."""
     dest.mkdir(parents=True, exist_ok=True)
     if mbox.stat().st_size == 0:
         return []
-    proc = _git(['mailsplit', '-b', f'-o{dest.resolve()}',
-                 str(mbox.resolve())], dest)
-    if proc.returncode != 0:
+    rc, _ = gitutil.output(dest, 'mailsplit', '-b', f'-o{dest.resolve()}',
+                           str(mbox.resolve()))
+    if rc != 0:
         return []
     return sorted(p for p in dest.iterdir() if p.name.isdigit())
 
@@ -144,9 +137,9 @@ def _read(path: Path, scratch: Path) -> _Message:
         info = scratch / 'mailinfo'
         info.mkdir(parents=True, exist_ok=True)
         patch = info / 'patch'
-        proc = _git(['mailinfo', '-k', str(info / 'msg'), str(patch)],
-                    scratch, stdin=path)
-        has_patch = proc.returncode == 0 and patch.exists() and \
+        rc, _ = gitutil.output(scratch, 'mailinfo', '-k', str(info / 'msg'),
+                               str(patch), input=path.read_bytes())
+        has_patch = rc == 0 and patch.exists() and \
             patch.stat().st_size > 0
     tag, title = parse_subject(subject)
     return _Message(path, subject, msgid, has_headers, has_patch, tag, title)
@@ -157,7 +150,6 @@ def read_input(source: str, work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     dest = work / 'input.mbox'
     if source == '-':
-        import sys
         dest.write_bytes(sys.stdin.buffer.read())
         return dest
     path = Path(source).expanduser()
@@ -215,11 +207,9 @@ def _b4_env(cwd: Optional[Path] = None) -> dict[str, str]:
     (b4 am stops without one)."""
     env = dict(os.environ, LC_ALL='C.UTF-8')
     settings = [('b4.attestation-policy', 'off')]
-    have = subprocess.run(['git', 'config', 'user.email'], env=env, cwd=cwd,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True).stdout.strip()
+    have = gitutil.git(cwd or Path('.'), 'config', 'user.email',
+                       check=False).strip()
     if not have:
-        from . import config
         settings += [('user.name', config.QUEUE_IDENT_NAME),
                      ('user.email', config.QUEUE_IDENT_EMAIL)]
     n = int(env.get('GIT_CONFIG_COUNT', '0') or 0)

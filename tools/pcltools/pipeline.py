@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from . import buildlog, config, gitutil, kernlog, kunitrun, tally, ui
+from . import buildlog, config, gitutil, kernlog, kunitrun, layers, tally, ui
 from .errors import Exit, PclError
 from .mbox import Intake, Patch
 
@@ -175,8 +175,8 @@ class Context:
         return self.state / 'linux'
 
     def layer(self, where: str, kunitconfigs: Optional[list[Path]] = None
-              ) -> kunitrun.Layer:
-        return kunitrun.Layer('uml', f'KUnit on UML at the {where}',
+              ) -> layers.Layer:
+        return layers.Layer('uml', f'KUnit on UML at the {where}',
                               kunitconfigs or self.kunitconfigs)
 
 

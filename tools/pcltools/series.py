@@ -5,9 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -111,14 +109,11 @@ def apply(tree: Path, series: Series) -> None:
         return
     env = gitutil.queue_ident_env(tree)
     with ui.step(f'Applying {len(series)} patches with git am'):
-        proc = subprocess.run(
-            ['git', '-C', str(tree), 'am', '--quiet',
-             *[str(p) for p in series.patches]],
-            env={**os.environ, 'LC_ALL': 'C', **env},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if proc.returncode == 0:
+        rc, out = gitutil.output(tree, 'am', '--quiet',
+                                 *[str(p) for p in series.patches], env=env)
+        if rc == 0:
             return
-        index = _failed_index(proc.stdout)
+        index = _failed_index(out)
         gitutil.git(tree, 'am', '--abort', check=False)
         if index is not None and 0 < index <= len(series):
             patch = series.patches[index - 1]
@@ -128,7 +123,7 @@ def apply(tree: Path, series: Series) -> None:
         raise PclError(Exit.PATCH_FAILED,
                        f'{what} does not apply to {tree}; '
                        'the tree is left as it was',
-                       _reason(proc.stdout))
+                       _reason(out))
 
 
 def _failed_index(output: str) -> Optional[int]:

@@ -1,10 +1,8 @@
-"""Counting results: kunit.py JSON (KernelCI format), KTAP, unittest."""
+"""Counting cases: Case and Counts, and the leaf cases of kunit.py's JSON
+(KernelCI format); the closing count line."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -70,14 +68,3 @@ def from_kunit_json(obj: JsonObj, layer: str = '') -> Counts:
     for case in _leaves(obj, layer):
         counts.add_case(case)
     return counts
-
-
-def parse_ktap(kunit_py: Path, log: Path, json_out: Path) -> JsonObj:
-    """Parse KTAP (or a raw kernel log) with kunit.py parse; return JSON."""
-    json_out.unlink(missing_ok=True)
-    subprocess.run([sys.executable, str(kunit_py), 'parse',
-                    f'--json={json_out}', str(log)],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not json_out.exists():
-        return {}
-    return json.loads(json_out.read_text())

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import config, deps, junit, kunitrun, layers, tally, ui
+from . import (config, deps, junit, kbuild, kernlog, ktap, kunitrun, layers,
+               tally, ui)
 from .errors import Exit, PclError
 from .tally import Case, Counts
 
@@ -22,7 +23,7 @@ def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
     out.unlink(missing_ok=True)
     env = dict(os.environ)
     if tree:
-        env['PCL_KUNIT_PY'] = str(kunitrun.kunit_py(tree))
+        env['PCL_KUNIT_PY'] = str(kbuild.kunit_py(tree))
     rc = subprocess.run([sys.executable, str(config.repo_root() / 'tools/pcl'),
                          'unittest', f'--json={out}'], env=env).returncode
     counts = Counts()
@@ -55,7 +56,7 @@ def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
                 sys.stdout.write(line)
                 f.write(line)
             rc = proc.wait()
-    parsed = tally.parse_ktap(kunitrun.kunit_py(tree), ktap,
+    parsed = ktap.parse(kbuild.kunit_py(tree), ktap,
                                 out / 'results.json')
     counts = tally.from_kunit_json(parsed, 'e2e')
     code = Exit.OK
@@ -72,7 +73,7 @@ def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
 def _scan_case(layer: str, log: Path) -> Case:
     from . import kernlog
     scan = kernlog.scan(log.read_text(errors='replace'))
-    kunitrun.print_scan(scan, log)
+    kernlog.print_scan(scan, log)
     return Case(f'{layer}', 'kernel-reports',
                 'FAIL' if scan.unexpected else 'PASS')
 
@@ -122,7 +123,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
         elif outcome.code == Exit.NO_TESTS:
             counts.add_case(Case(layer.name, 'tests-ran', 'FAIL'))
         if outcome.scan is not None:
-            kunitrun.print_scan(outcome.scan, outcome.build_dir / 'test.log')
+            kernlog.print_scan(outcome.scan, outcome.build_dir / 'test.log')
             counts.add_case(Case(layer.name, 'kernel-reports',
                                  'FAIL' if outcome.scan.unexpected else 'PASS'))
         record(layer.name, counts, outcome.code)

@@ -1,0 +1,75 @@
+"""Kernel builds: kunit.py command lines, ccache, build directories and
+the make line, for the KUnit layers, the check pipeline, the end-to-end
+kernels and the benchmark."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import config
+
+# kunit.py's base configuration for UML, as the check pipeline's builds
+# start from it.
+UML_ARCH_CONFIG = 'tools/testing/kunit/configs/arch_uml.config'
+
+
+def kunit_py(tree: Path) -> Path:
+    return tree / 'tools/testing/kunit/kunit.py'
+
+
+def build_dir(tree: Path, name: str) -> Path:
+    """build/out/<name>; a user's tree (KERNEL_TREE) gets its own."""
+    if tree.resolve() != config.managed_tree().resolve():
+        name += '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
+    return config.out_dir(name)
+
+
+def make_options() -> list[str]:
+    """What every build passes make (through kunit.py --make_options or
+    directly): the same everywhere, so one build finds nothing to redo
+    after another."""
+    return ['CC=ccache gcc'] if shutil.which('ccache') else []
+
+
+def env() -> dict[str, str]:
+    """The environment of a build: ccache's directory under build/."""
+    return dict(os.environ, CCACHE_DIR=str(config.ccache_dir()))
+
+
+def kunit_command(tree: Path, action: str, out: Path,
+                  kunitconfigs: Sequence[Path],
+                  qemu_config: Optional[Path] = None,
+                  qemu_args: Sequence[str] = (),
+                  timeout: Optional[int] = None) -> list[str]:
+    """kunit.py <action> for one configuration, built in out."""
+    cmd = [sys.executable, str(kunit_py(tree)), action, f'--build_dir={out}']
+    cmd += [f'--kunitconfig={p}' for p in kunitconfigs]
+    cmd += [f'--make_options={o}' for o in make_options()]
+    if qemu_config:
+        cmd.append(f'--qemu_config={qemu_config}')
+        if qemu_args:
+            cmd.append('--qemu_args=' + ' '.join(qemu_args))
+    if timeout is not None:
+        cmd.append(f'--timeout={timeout}')
+    return cmd
+
+
+def make_command(out: Path, *targets: str, jobs: int = 0) -> list[str]:
+    """make for UML in out, as kunit.py runs it."""
+    cmd = ['make', *targets, 'ARCH=um', f'O={out}']
+    if jobs:
+        cmd.append(f'--jobs={jobs}')
+    return cmd + make_options()
+
+
+def uml_config(tree: Path, kunitconfigs: Sequence[Path]) -> str:
+    """UML's kunit.py base config plus the kunitconfig fragments."""
+    arch = tree / UML_ARCH_CONFIG
+    parts = [arch.read_text() if arch.exists() else '']
+    parts += [p.read_text() for p in kunitconfigs]
+    return '\n'.join(parts) + '\n'
