@@ -17,8 +17,9 @@ from unittest import mock
 
 from . import kernel_fixture as kf
 from .helpers import TmpTestCase, sh, with_b4
-from pcltools import (config, kunitrun, mbox, pipeline, report, series, ui,
-                      validate)
+from pcltools import config, kunitrun, mbox, series, ui
+from pcltools.check import cli as check_cli
+from pcltools.check import kunitdelta, model, report, verdict
 from pcltools.errors import Exit
 
 class ValidateTestCase(TmpTestCase):
@@ -40,7 +41,7 @@ class ValidateTestCase(TmpTestCase):
                   mock.patch.object(ui, 'info', self.log_line),
                   mock.patch.object(ui, 'error', self.log_line),
                   mock.patch.object(ui, 'warn', self.log_line),
-                  mock.patch.object(pipeline, 'HEARTBEAT', 3600)):
+                  mock.patch.object(ui, 'HEARTBEAT', 3600)):
             p.start()
             self.addCleanup(p.stop)
 
@@ -48,8 +49,8 @@ class ValidateTestCase(TmpTestCase):
         self.log.write(msg + '\n')
 
     def context(self, onto: list[Path], cache: bool = True,
-                **kw: object) -> pipeline.Context:
-        return pipeline.Context(
+                **kw: object) -> model.Context:
+        return model.Context(
             source=self.base, base_ref='pcl-base', base_desc='the fake base',
             state=self.tmp / 'build/validate', kunitconfigs=[self.kunitconfig],
             onto=onto, onto_desc='the series below', cache=cache,
@@ -88,13 +89,13 @@ class ValidateTestCase(TmpTestCase):
 
     def validate(self, data: bytes | Path, onto: list[Path] | None = None,
                  cache: bool = True, **kw: object
-                 ) -> tuple[pipeline.Result, str]:
+                 ) -> tuple[model.Result, str]:
         path = data if isinstance(data, Path) else self.write(data)
         with contextlib.redirect_stdout(io.StringIO()):
-            result = validate.validate_mbox(
+            result = check_cli.validate_mbox(
                 str(path), self.out, lambda o: self.context(o, cache, **kw),
                 onto or [], work_parent=self.tmp / 'work')
-        pipeline.verdict(result)
+        verdict.verdict(result)
         return result, report.text(result)
 
     def assertUntouched(self) -> None:
@@ -112,7 +113,7 @@ class GoodInputTest(ValidateTestCase):
         with_b4(self)
         kf.good_series(self.dev)
 
-    def check_good(self, result: pipeline.Result, text: str) -> None:
+    def check_good(self, result: model.Result, text: str) -> None:
         self.assertEqual(result.code, 0, text + self.log.getvalue())
         self.assertEqual([s.title for s in result.steps],
                          ['mm: add p1', 'mm: add p2', 'mm: add the new suite'])
@@ -271,7 +272,7 @@ class GoodInputTest(ValidateTestCase):
         self.assertIn('built there', result.steps[2].build_detail)
         assert result.kunit is not None
         self.assertEqual(Path(result.kunit.log).parent, kunitrun.build_dir(
-            prepared, self.context([]).layer('tip')))
+            prepared, kunitdelta.layer(self.context([]), 'tip')))
         self.validate(data)                     # builds every patch
         result, text = self.validate(data, bisect=False, tip_tree=prepared)
         self.assertEqual([s.builds for s in result.steps], ['yes'] * 3, text)
@@ -289,9 +290,9 @@ class GoodInputTest(ValidateTestCase):
         names = sorted(p.name for p in patches.glob('000[1-9]*.patch'))
         (patches / 'series').write_text(''.join(n + '\n' for n in names))
         with contextlib.redirect_stdout(io.StringIO()):
-            result = validate.check_series(series.read(patches), self.out,
+            result = check_cli.check_series(series.read(patches), self.out,
                                            lambda o: self.context(o))
-        pipeline.verdict(result)
+        verdict.verdict(result)
         text = report.text(result)
         self.check_good(result, text)
         self.assertIn('pagecache-lock check of patches/ (3 patches)', text)
@@ -465,7 +466,7 @@ class CommandLineTest(unittest.TestCase):
     def parse(self, *argv: str):  # type: ignore[no-untyped-def]
         from pcltools import cli
         args = cli.parser().parse_args(list(argv))
-        return validate._options_after_mbox(args) \
+        return check_cli._options_after_mbox(args) \
             if args.command == 'validate' else args
 
     def test_options_before_or_after_the_mbox(self) -> None:
@@ -488,14 +489,14 @@ class ReportDetailsTest(unittest.TestCase):
     """A break that later patches inherit is shown once, then referred to."""
 
     @staticmethod
-    def step(pos: int, builds: str, detail: str = '') -> pipeline.StepResult:
-        return pipeline.StepResult(pos, 4, f'[PATCH {pos}/4] p{pos}',
+    def step(pos: int, builds: str, detail: str = '') -> model.StepResult:
+        return model.StepResult(pos, 4, f'[PATCH {pos}/4] p{pos}',
                                    f'p{pos}', f'{pos:04}.patch',
                                    builds=builds, build_detail=detail)
 
     def test_inherited_build_error_refers_to_the_patch_that_broke(self) -> None:
         err = "1 error line(s):\nsrc/a.c:1: error: 'x' undeclared"
-        result = pipeline.Result('validate', 'x.mbox', total=4, steps=[
+        result = model.Result('validate', 'x.mbox', total=4, steps=[
             self.step(1, 'yes'), self.step(2, 'no', err),
             self.step(3, 'no', err), self.step(4, 'no', 'other:\nsrc/b.c')])
         text = '\n'.join(report.details(result))

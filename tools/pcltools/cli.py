@@ -13,7 +13,8 @@ from typing import Optional, Sequence
 
 from . import (bench, config, deps, e2e, gitutil, junit, kernlog, kunitrun,
                layers, lock, overlay, patchqueue, series, tally, testall, tree,
-               ui, validate)
+               ui)
+from .check import cli as check_cli
 from .errors import Exit, PclError
 
 
@@ -246,7 +247,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_parser(sub, kernel_tree_opt,
                      lambda args: prepare_tree(_kernel_tree(args)))
 
-    validate.add_parsers(sub)
+    check_cli.add_parsers(sub)
 
     sp = sub.add_parser('unittest', help='tests of the tools (tests/tools)')
     sp.add_argument('--json', metavar='FILE')

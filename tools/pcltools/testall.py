@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 from . import (config, deps, junit, kbuild, kernlog, ktap, kunitrun, layers,
                tally, ui)
+from .check import selftest
 from .errors import Exit, PclError
 from .tally import Case, Counts
 
@@ -141,8 +142,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
 
 def validate_layer(tree: Path) -> tuple[Counts, Exit]:
     """tools/pcl validate on the series exported from the tree."""
-    from . import validate
-    return validate.test_layer(tree)
+    return selftest.layer(tree)
 
 
 def _finish(total: Counts, per_layer: dict[str, Counts], codes: list[Exit],

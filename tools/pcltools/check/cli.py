@@ -1,21 +1,40 @@
 """`tools/pcl check` (pre-submit, on patches/) and `tools/pcl validate`
-(a posted series, from an mbox), and the end-to-end validation that
-`make test` counts. The work is in pipeline.py, mbox.py and report.py."""
+(a posted series, from an mbox): their options and commands. The work is
+in run.py, ../mbox.py and report.py."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import (basetree, config, deps, gitutil, lock, mbox, overlay, pipeline,
-               report, series, tally, ui)
-from .errors import Exit, PclError
-from .tally import Case, Counts
+from .. import basetree, config, deps, gitutil, kunitrun, lock, mbox, overlay
+from .. import series, ui
+from ..errors import Exit, PclError
+from . import report, run, verdict
+from .model import Context, Result
+
+
+@dataclass
+class Options:
+    """What the command line chooses for a check or validation."""
+    kunitconfig: list[str] = field(default_factory=list)
+    kunit_args: list[str] = field(default_factory=list)
+    suite: Optional[str] = None
+    no_kunit: bool = False
+    no_cache: bool = False
+    junit: Optional[str] = None
+    json: Optional[str] = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        return cls(list(args.kunitconfig or []), list(args.kunit_args),
+                   args.suite, args.no_kunit, args.no_cache, args.junit,
+                   args.json)
 
 
 def default_report_dir(kind: str) -> Path:
@@ -44,22 +63,18 @@ def ensure_base() -> tuple[Path, str]:
     return tree, basetree.base_message(recorded)
 
 
-def context(args: argparse.Namespace, onto: list[Path], bisect: bool = True,
-            tip_tree: Optional[Path] = None) -> pipeline.Context:
+def context(args: Options, onto: list[Path], bisect: bool = True,
+            tip_tree: Optional[Path] = None) -> Context:
     tree, desc = ensure_base()
     fragments = [config.repo_root() / '.kunitconfig']
     fragments += [Path(p).resolve() for p in args.kunitconfig or []]
     for f in fragments:
         if not f.is_file():
             raise PclError(Exit.USAGE, f'{f}: no such kunitconfig fragment')
-    extra = list(args.kunit_args)
-    if extra and extra[0] == '--':
-        extra = extra[1:]
-    if args.suite:
-        extra.append(args.suite)
+    extra = kunitrun.extra_args(args.kunit_args, args.suite)
     if onto:
         desc += f' + the pagecache-lock series ({len(onto)} patches)'
-    return pipeline.Context(
+    return Context(
         source=tree, base_ref=config.BASE_TAG, base_desc=desc,
         state=config.build_root() / 'validate', kunitconfigs=fragments,
         onto=onto, onto_desc=f'the pagecache-lock series ({len(onto)} '
@@ -67,14 +82,13 @@ def context(args: argparse.Namespace, onto: list[Path], bisect: bool = True,
         cache=not args.no_cache, bisect=bisect, tip_tree=tip_tree)
 
 
-def _finish(result: pipeline.Result, out: Path, args: argparse.Namespace,
-            started: float) -> int:
+def finish(result: Result, out: Path, args: Options, started: float) -> int:
     result.seconds = time.monotonic() - started
-    pipeline.verdict(result)
+    verdict.verdict(result)
     paths = report.write(result, out)
-    if getattr(args, 'junit', None):
+    if args.junit:
         shutil.copyfile(paths['junit'], args.junit)
-    if getattr(args, 'json', None):
+    if args.json:
         shutil.copyfile(paths['json'], args.json)
     sys.stdout.flush()
     print('\n' + report.text(result), end='', flush=True)
@@ -82,16 +96,16 @@ def _finish(result: pipeline.Result, out: Path, args: argparse.Namespace,
     return result.code
 
 
-ContextFactory = Callable[[list[Path]], pipeline.Context]
+ContextFactory = Callable[[list[Path]], Context]
 
 
 def _execute(make_context: ContextFactory, onto: list[Path],
-             intake: mbox.Intake, result: pipeline.Result, out: Path) -> None:
+             intake: mbox.Intake, result: Result, out: Path) -> None:
     """Run the pipeline; a failure that stops it becomes result.fatal."""
     try:
         ctx = make_context(onto)
         result.base = ctx.base_desc
-        pipeline.run(ctx, intake, result, out)
+        run.run(ctx, intake, result, out)
     except PclError as e:
         result.fatal, result.fatal_code = e.message, int(e.code)
         if e.details:
@@ -111,11 +125,11 @@ def _prepare_out(output: Optional[str], kind: str) -> Path:
 
 
 def check_series(queue: series.Series, out: Path,
-                 make_context: ContextFactory) -> pipeline.Result:
+                 make_context: ContextFactory) -> Result:
     n = len(queue.patches)
     intake = mbox.Intake(patches=[mbox.read_patch(p, i, n) for i, p in
                                   enumerate(queue.patches, 1)], total=n)
-    result = pipeline.Result('check', f'patches/ ({n} patches)', total=n)
+    result = Result('check', f'patches/ ({n} patches)', total=n)
     if queue.cover.exists():
         result.title = mbox.read_patch(queue.cover, 0, n).subject
     _execute(make_context, [], intake, result, out)
@@ -129,7 +143,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not queue.patches:
         raise PclError(Exit.USAGE, f'{config.patches_dir()}: the series is '
                        'empty, nothing to check')
-    result = check_series(queue, out, lambda onto: context(args, onto))
+    opts = Options.from_args(args)
+    result = check_series(queue, out, lambda onto: context(opts, onto))
     if result.steps and all(s.applies == 'yes' for s in result.steps):
         for rel in overlay.files(config.overlay_dir()):
             if overlay.differs(config.overlay_dir(),
@@ -137,12 +152,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 result.notes.append(f'kunit/{rel} differs from the copy in '
                                     'the series (checked: the series; '
                                     'export with `tools/pcl queue export`)')
-    return _finish(result, out, args, started)
+    return finish(result, out, opts, started)
 
 
 def validate_mbox(source: str, out: Path, make_context: ContextFactory,
                   onto: list[Path], label: Optional[str] = None,
-                  work_parent: Optional[Path] = None) -> pipeline.Result:
+                  work_parent: Optional[Path] = None) -> Result:
     work = mbox.temp_workdir(work_parent or
                              config.build_root() / 'validate' / 'intake')
     try:
@@ -150,7 +165,7 @@ def validate_mbox(source: str, out: Path, make_context: ContextFactory,
         ui.info(f'reading {"stdin" if source == "-" else source}')
         intake = mbox.intake(path, work)
         shutil.copyfile(path, out / 'input.mbox')
-        result = pipeline.Result(
+        result = Result(
             'validate', label or ('stdin' if source == '-' else source),
             title=intake.cover_subject, method=intake.method,
             messages=intake.messages, replies=intake.replies,
@@ -172,11 +187,11 @@ def _options_after_mbox(args: argparse.Namespace) -> argparse.Namespace:
     """`validate x.mbox -o DIR -- ...`: the remainder starts at the first
     word after the mbox; parse the options in it as options."""
     rest = list(args.kunit_args)
-    ours = args.parser._option_string_actions
-    if not rest or rest[0].split('=', 1)[0] not in ours:
+    if not rest or rest[0].split('=', 1)[0] not in args.option_strings:
         return args
     cut = rest.index('--') if '--' in rest else len(rest)
-    return args.parser.parse_args([*rest[:cut], args.mbox, *rest[cut:]])
+    parser: argparse.ArgumentParser = args.parser
+    return parser.parse_args([*rest[:cut], args.mbox, *rest[cut:]])
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -187,88 +202,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.onto_series else []
     if args.onto_series and not onto:
         raise PclError(Exit.USAGE, '--onto-series: patches/ is empty')
-    result = validate_mbox(args.mbox, out, lambda o: context(args, o), onto)
-    return _finish(result, out, args, started)
-
-
-# --- make test -------------------------------------------------------------
-
-def export_mbox(tree: Path, dest: Path) -> int:
-    """The prepared tree's series as one threaded mbox with a cover letter
-    (what `git send-email` would send); returns the number of patches."""
-    queue = series.read(config.patches_dir())
-    if tree.resolve() == config.managed_tree().resolve():
-        base = config.BASE_TAG
-    else:
-        base = series.applied_base(tree, queue) or ''
-        if not base:
-            raise PclError(Exit.USAGE, f'{tree}: the series is not at HEAD')
-    n = int(gitutil.git(tree, 'rev-list', '--count', f'{base}..HEAD').strip())
-    text = gitutil.git(tree, 'format-patch', '--stdout', '--thread',
-                       '--cover-letter', '--cover-from-description=subject',
-                       '--no-signature', f'{base}..HEAD')
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text)
-    return n
-
-
-def test_layer(tree: Path) -> tuple[Counts, Exit]:
-    """make test: validate this project's own series, exported from the
-    prepared tree as a threaded mbox, as a posted series would be.
-
-    To cost little beyond the other layers, earlier patches are not built
-    (their cached results from `tools/pcl check` are shown when present),
-    and when the tip has the prepared tree's content, KUnit at the tip
-    runs in the prepared tree, whose build the UML layer has just made."""
-    started = time.monotonic()
-    out = default_report_dir('make-test')
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    counts = Counts()
-    try:
-        n = export_mbox(tree, out / 'series.mbox')
-    except PclError as e:
-        ui.error(e.message)
-        counts.add_case(Case('validate', 'export', 'FAIL', e.message))
-        return counts, e.code
-    ui.info(f'validating the series exported from {tree} ({n} patches, '
-            f'{out / "series.mbox"})')
-    args = argparse.Namespace(kunitconfig=[], kunit_args=[], suite=None,
-                              no_kunit=False, no_cache=False, junit=None,
-                              json=None)
-    result = validate_mbox(str(out / 'series.mbox'), out,
-                           lambda onto: context(args, onto, bisect=False,
-                                                tip_tree=tree), [],
-                           label='the series exported from the prepared tree')
-    code = _finish(result, out, args, started)
-    for layer in report.counts(result, kunit_cases=False).values():
-        counts.merge(layer)
-    complete = len(result.steps) == n
-    counts.add_case(Case('validate', f'all {n} patches read from the mbox',
-                         'PASS' if complete else 'FAIL'))
-    return counts, Exit(code) if code else (
-        Exit.OK if complete else Exit.TESTS_FAILED)
+    opts = Options.from_args(args)
+    result = validate_mbox(args.mbox, out, lambda o: context(opts, o), onto)
+    return finish(result, out, opts, started)
 
 
 # --- command line ----------------------------------------------------------
 
-def _common(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument('-o', '--output', metavar='DIR',
-                    help='report directory (default: build/reports/<command>)')
-    sp.add_argument('--kunitconfig', action='append', metavar='FILE',
-                    help='another kunitconfig fragment, on top of '
-                    '.kunitconfig (repeatable)')
-    sp.add_argument('--suite', metavar='GLOB', help='kunit.py filter_glob')
-    sp.add_argument('--no-kunit', action='store_true',
-                    help='checkpatch, git am and builds only')
-    sp.add_argument('--no-cache', action='store_true',
-                    help='redo every step (no cached results, no commits '
-                    'kept from the last run)')
-    sp.add_argument('--junit', metavar='FILE', help='also copy the JUnit XML '
-                    'here')
-    sp.add_argument('--json', metavar='FILE', help='also copy the JSON here')
-    sp.add_argument('kunit_args', nargs=argparse.REMAINDER,
-                    help='after --: arguments passed to kunit.py run')
+def _common(sp: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The options of check and validate."""
+    return [
+        sp.add_argument('-o', '--output', metavar='DIR',
+                        help='report directory (default: '
+                        'build/reports/<command>)'),
+        sp.add_argument('--kunitconfig', action='append', metavar='FILE',
+                        help='another kunitconfig fragment, on top of '
+                        '.kunitconfig (repeatable)'),
+        sp.add_argument('--suite', metavar='GLOB',
+                        help='kunit.py filter_glob'),
+        sp.add_argument('--no-kunit', action='store_true',
+                        help='checkpatch, git am and builds only'),
+        sp.add_argument('--no-cache', action='store_true',
+                        help='redo every step (no cached results, no commits '
+                        'kept from the last run)'),
+        sp.add_argument('--junit', metavar='FILE',
+                        help='also copy the JUnit XML here'),
+        sp.add_argument('--json', metavar='FILE',
+                        help='also copy the JSON here'),
+        sp.add_argument('kunit_args', nargs=argparse.REMAINDER,
+                        help='after --: arguments passed to kunit.py run'),
+    ]
 
 
 def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
@@ -292,9 +255,12 @@ def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
         'sorted out with b4 or git mailsplit), apply it onto the base (or '
         'onto base + this project\'s series with --onto-series) in a scratch '
         'tree, and run the check pipeline on it.')
-    sp.add_argument('mbox', help='mbox file, or - for stdin')
-    sp.add_argument('--onto-series', action='store_true',
-                    help='apply onto the base plus this project\'s series '
-                    '(for follow-up series)')
-    _common(sp)
-    sp.set_defaults(func=cmd_validate, parser=sp)
+    actions = [sp.add_argument('mbox', help='mbox file, or - for stdin'),
+               sp.add_argument('--onto-series', action='store_true',
+                               help='apply onto the base plus this '
+                               'project\'s series (for follow-up series)')]
+    actions += _common(sp)
+    # The options, as spelt, for options given after the mbox.
+    spellings = {'-h', '--help'} | {o for a in actions
+                                    for o in a.option_strings}
+    sp.set_defaults(func=cmd_validate, parser=sp, option_strings=spellings)

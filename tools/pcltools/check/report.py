@@ -1,5 +1,6 @@
-"""The check/validate report: plain text for a mailing-list reply, JSON,
-and JUnit XML (the harness's writer), written to one directory."""
+"""The check/validate report, worded here: plain text for a mailing-list
+reply, JSON, and JUnit XML (the harness's writer), written to one
+directory; and its cases for the closing count."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from . import junit, pipeline, ui
-from .pipeline import Result, StepResult
-from .tally import Case, Counts
+from .. import junit, ui
+from ..errors import Exit
+from ..tally import Case, Counts
+from .model import NOT_BISECTED, Applies, Builds, Result, StepResult
 
 FINDINGS_SHOWN = 5
 DELTA_SHOWN = 20
@@ -27,13 +29,13 @@ def _cp_cell(step: StepResult) -> str:
 
 
 def _apply_cell(step: StepResult) -> str:
-    return {'yes': 'ok', 'no': 'FAIL'}.get(step.applies, '--')
+    return {Applies.YES: 'ok', Applies.NO: 'FAIL'}.get(step.applies, '--')
 
 
 def _build_cell(step: StepResult) -> str:
-    cell = {'yes': 'ok', 'no': 'FAIL', 'skipped': 'skip'}.get(step.builds,
-                                                              '--')
-    if step.builds == 'yes' and step.warnings:
+    cell = {Builds.YES: 'ok', Builds.NO: 'FAIL',
+            Builds.SKIPPED: 'skip'}.get(step.builds, '--')
+    if step.builds == Builds.YES and step.warnings:
         cell = 'warn'
     return cell
 
@@ -70,7 +72,7 @@ def details(result: Result) -> list[str]:
     failed: Optional[StepResult] = None   # the last patch that broke
     for s in result.steps:
         lines: list[str] = []
-        if s.applies == 'no':
+        if s.applies == Applies.NO:
             lines.append('    does not apply (git am):')
             lines.append(_indent(s.apply_detail))
         cp = s.checkpatch
@@ -87,11 +89,11 @@ def details(result: Result) -> list[str]:
             if len(found) > FINDINGS_SHOWN:
                 lines.append(f'      ... and {len(found) - FINDINGS_SHOWN} '
                              'more')
-        if s.builds == 'no' and failed and \
+        if s.builds == Builds.NO and failed and \
                 s.build_detail == failed.build_detail:
             lines.append(f'    build failed: the same error(s) as '
                          f'{failed.label}')
-        elif s.builds == 'no':
+        elif s.builds == Builds.NO:
             lines.append('    build failed: ' + s.build_detail.splitlines()[0])
             rest = '\n'.join(s.build_detail.splitlines()[1:])
             if rest.strip():
@@ -116,20 +118,20 @@ def kunit_lines(result: Result) -> list[str]:
         out.append(f'KUnit (UML) at the tip: {k.note}')
     else:
         status = k.summary
-        if k.code == 8:
+        if k.code == Exit.KERNEL_CRASHED:
             status += ' -- THE KERNEL CRASHED'
         out.append(f'KUnit (UML) at the tip: {status}')
-        if k.code == 8:
+        if k.code == Exit.KERNEL_CRASHED:
             out.append('  ' + k.message.splitlines()[0] if k.message else '')
             if k.crashed_cases:
                 out.append('  did not complete: ' + ', '.join(
                     k.crashed_cases[:DELTA_SHOWN]))
             out.append('  oops summary:')
             out.append(_indent(k.oops, '    '))
-        elif k.code not in (0, 1, 10) and k.message:
+        elif k.code not in (Exit.OK, Exit.TESTS_FAILED,
+                            Exit.KERNEL_REPORTS) and k.message:
             out.append(_indent('\n'.join(k.message.splitlines()[:6]), '  '))
-        failing = [f"{c['suite']}.{c['name']}" for c in k.cases
-                   if c['status'] == 'FAIL']
+        failing = [c.full_name for c in k.cases if c.status == 'FAIL']
         if failing:
             out.append('  failing: ' + ', '.join(failing[:DELTA_SHOWN]))
         if k.reports:
@@ -189,9 +191,8 @@ def text(result: Result) -> str:
                'get_maintainer.pl')
     for p in result.problems:
         out.append(f'Problem: {p}')
-    if any(s.build_detail == pipeline.NOT_BISECTED for s in result.steps):
-        out.append('Note: ' + pipeline.NOT_BISECTED.split(': ', 1)[1] +
-                   '; "--" in the build column')
+    if any(s.not_bisected for s in result.steps):
+        out.append(f'Note: {NOT_BISECTED}; "--" in the build column')
     cached = [s.label for s in result.steps if s.build_cached]
     if cached:
         out.extend(textwrap.wrap(
@@ -241,12 +242,12 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
                              cp.problem or f'{cp.errors} errors, '
                              f'{cp.warnings} warnings, {cp.checks} checks'))
         series.add_case(Case(group, f'{name}: applies',
-                             {'yes': 'PASS', 'no': 'FAIL'}.get(s.applies,
-                                                               'SKIP'),
+                             {Applies.YES: 'PASS',
+                              Applies.NO: 'FAIL'}.get(s.applies, 'SKIP'),
                              s.apply_detail))
         series.add_case(Case(group, f'{name}: builds',
-                             {'yes': 'PASS', 'no': 'FAIL'}.get(s.builds,
-                                                               'SKIP'),
+                             {Builds.YES: 'PASS',
+                              Builds.NO: 'FAIL'}.get(s.builds, 'SKIP'),
                              s.build_detail))
     layers = {result.kind: series}
     k = result.kunit
@@ -254,8 +255,7 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
         kunit = Counts()
         if k.ran and kunit_cases:
             for c in k.cases:
-                kunit.add_case(Case(f'kunit-tip.{c["suite"]}', c['name'],
-                                    c['status']))
+                kunit.add_case(Case(f'kunit-tip.{c.suite}', c.name, c.status))
         status = 'PASS' if k.ran and k.code == 0 else \
             'SKIP' if not k.ran else 'FAIL'
         kunit.add_case(Case('kunit-tip', 'run', status,

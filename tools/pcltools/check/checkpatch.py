@@ -1,0 +1,76 @@
+"""scripts/checkpatch.pl --strict on one patch: its counts and findings,
+cached by patch and base."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from .. import config
+from .model import Checkpatch, Context, Finding
+from .scratch import cache_key
+
+_CP_TOTAL = re.compile(r'^total: (\d+) errors?, (\d+) warnings?, '
+                       r'(?:(\d+) checks?, )?\d+ lines checked', re.M)
+_CP_FINDING = re.compile(r'^(ERROR|WARNING|CHECK):(?:[A-Z_]+:)?\s*(.*)$')
+
+
+def tool_env() -> dict[str, str]:
+    """The kernel's perl scripts with Debian's python3 first on PATH
+    (scripts/spdxcheck.py needs python3-ply and python3-git)."""
+    return dict(os.environ, LC_ALL='C', PATH=config.DEBIAN_BIN + os.pathsep +
+                os.environ.get('PATH', ''))
+
+
+def run_script(tree: Path, *args: str) -> str:
+    """A perl script of the tree (checkpatch.pl, get_maintainer.pl): its
+    stdout and stderr."""
+    return subprocess.run(['perl', *args], cwd=tree, env=tool_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors='replace').stdout
+
+
+def parse(text: str) -> Checkpatch:
+    cp = Checkpatch(ran=True)
+    m = _CP_TOTAL.search(text)
+    if not m:
+        tail = [l for l in text.strip().splitlines() if l.strip()][-3:]
+        cp.problem = 'checkpatch.pl did not finish: ' + (
+            ' / '.join(tail) if tail else 'no output')
+        return cp
+    cp.errors, cp.warnings = int(m.group(1)), int(m.group(2))
+    cp.checks = int(m.group(3) or 0)
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        f = _CP_FINDING.match(line)
+        if not f:
+            continue
+        where = ''
+        if i + 1 < len(lines):
+            w = re.match(r'^#\d+: FILE: (.+?):?\s*$', lines[i + 1])
+            if w:
+                where = w.group(1).rstrip(':')
+        cp.findings.append(Finding(f.group(1), f.group(2).strip(), where))
+    return cp
+
+
+def run(ctx: Context, tree: Path, patch: Path, base: str,
+                   log: Path) -> Checkpatch:
+    key = cache_key(patch.read_bytes(), base, 'checkpatch --strict --show-types')
+    cache = ctx.state / 'cache' / 'checkpatch' / f'{key}.txt'
+    if ctx.cache and cache.exists():
+        text = cache.read_text()
+        cp = parse(text)
+        cp.cached = True
+    else:
+        text = run_script(tree, 'scripts/checkpatch.pl', '--strict',
+                          '--show-types', '--no-color', str(patch))
+        cp = parse(text)
+        if not cp.problem:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(text)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(text)
+    return cp

@@ -1,0 +1,158 @@
+"""KUnit at the tip and on the base (the base run cached by tree and
+kunitconfig), and the delta between them: cases newly failing, newly
+passing, added and removed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+from .. import kbuild, kernlog, kunitrun
+from ..errors import Exit
+from ..layers import Layer
+from ..ui import Progress
+from .build import fragments, gcc_version, olddefconfig, relative
+from .model import Context, Delta, KunitCase, KunitResult
+from .scratch import cache_key, tree_id
+
+
+def layer(ctx: Context, where: str,
+          kunitconfigs: Optional[list[Path]] = None) -> Layer:
+    return Layer('uml', f'KUnit on UML at the {where}',
+                 kunitconfigs or ctx.kunitconfigs)
+
+
+def kunit_result(where: str, outcome: kunitrun.Outcome) -> KunitResult:
+    kr = KunitResult(where, ran=True, code=int(outcome.code),
+                     message=relative(outcome.message, outcome.build_dir)
+                     if outcome.message else '')
+    kr.summary = outcome.counts.closing_line() if outcome.counts.total \
+        else 'no test case ran'
+    prefix = outcome.layer.name + '.'
+    kr.cases = [KunitCase(c.group[len(prefix):] if c.group.startswith(prefix)
+                          else c.group, c.name, c.status)
+                for c in outcome.counts.cases]
+    kr.crashed_cases = [c.full_name for c in kr.cases if c.status == 'ERROR']
+    log = outcome.build_dir / 'test.log'
+    kr.log = str(log)
+    if outcome.scan is not None:
+        kr.reports = outcome.scan.summary()
+        kr.unexpected = [f'{r.title}' + (f' (in {r.case})' if r.case else '')
+                         for r in outcome.scan.unexpected]
+    if outcome.code == Exit.KERNEL_CRASHED:
+        kr.oops = oops_summary(log)
+    return kr
+
+
+def oops_summary(log: Path) -> str:
+    """The crash's first lines: its title and what follows."""
+    text = log.read_text(errors='replace') if log.exists() else ''
+    scan = kernlog.scan(text)
+    crash = [r for r in scan.reports if kernlog.CRASH_TITLE.search(r.title)]
+    if crash:
+        r = crash[0]
+        block = [l.strip() for l in r.block.splitlines() if l.strip()]
+        where = f' (in {r.case})' if r.case else ''
+        return '\n'.join(block[:8]) + where
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    return '\n'.join(lines[-8:]) if lines else 'no kernel log'
+
+
+def filtered_kunitconfig(ctx: Context, tree: Path, out: Path
+                         ) -> tuple[Optional[Path], list[str]]:
+    """The kunitconfig entries the base tree knows (the series may add
+    the options its suites need). Returns (file, dropped entries)."""
+    text = kbuild.uml_config(tree, ctx.kunitconfigs)
+    proc = olddefconfig(tree, out, text)
+    if proc.returncode != 0:
+        return None, []
+    have = set((out / '.config').read_text().splitlines())
+    kept: list[str] = []
+    dropped: list[str] = []
+    for frag in ctx.kunitconfigs:
+        for line in frag.read_text().splitlines():
+            s = line.strip()
+            if not s or (s.startswith('#') and 'is not set' not in s):
+                continue
+            (kept if s in have else dropped).append(s)
+    path = ctx.state / 'kunitconfig.base'
+    path.write_text(''.join(l + '\n' for l in kept))
+    return path, dropped
+
+
+def base_cache(ctx: Context, base_tree: str) -> Path:
+    key = cache_key(base_tree, fragments(ctx), ' '.join(ctx.kunit_args),
+               gcc_version())
+    return ctx.state / 'cache' / 'kunit-base' / f'{key}.json'
+
+
+def cached_base_kunit(ctx: Context, base_tree: Optional[str]
+                      ) -> Optional[KunitResult]:
+    if not ctx.cache or not base_tree:
+        return None
+    cache = base_cache(ctx, base_tree)
+    if not cache.exists():
+        return None
+    kr = KunitResult.from_json(json.loads(cache.read_text()))
+    kr.cached = True
+    return kr
+
+
+def run_base_kunit(ctx: Context, tree: Path, progress: Progress
+                   ) -> KunitResult:
+    """The suites on the base state the tree is at (options the base
+    does not know are left out of the kunitconfig)."""
+    out = kunitrun.build_dir(tree, layer(ctx, 'base'))
+    path, dropped = filtered_kunitconfig(ctx, tree, out)
+    if path is None:
+        return KunitResult('base', note='make olddefconfig failed at the base')
+    note = ('not in the base tree: ' + ', '.join(dropped)) if dropped else ''
+    tests = [l for l in path.read_text().splitlines()
+             if l.endswith('=y') and l != 'CONFIG_KUNIT=y']
+    if not tests:
+        kr = KunitResult('base', ran=False, summary='no suite at the base',
+                         note=note or 'no suite of the kunitconfig exists at '
+                         'the base')
+    else:
+        with progress.stage('KUnit at the base (kunit.py run, UML)'):
+            outcome = kunitrun.run(tree, layer(ctx, 'base', [path]),
+                                   list(ctx.kunit_args), series_len=0)
+        kr = kunit_result('base', outcome)
+        kr.note = note
+        if outcome.code not in (Exit.OK, Exit.TESTS_FAILED,
+                                Exit.KERNEL_REPORTS, Exit.NO_TESTS):
+            return kr               # not cached: may be transient
+    cache = base_cache(ctx, tree_id(tree))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(asdict(kr)))
+    return kr
+
+
+def delta(base: Optional[KunitResult], tip: Optional[KunitResult]) -> Delta:
+    d = Delta()
+    if tip is None or not tip.ran:
+        d.note = 'no KUnit run at the tip'
+        return d
+    if base is None:
+        d.note = 'no KUnit result at the base'
+        return d
+    if base.ran and base.code not in (Exit.OK, Exit.TESTS_FAILED,
+                                      Exit.KERNEL_REPORTS, Exit.NO_TESTS):
+        d.note = f'the base run failed: {base.message.splitlines()[0]}' \
+            if base.message else 'the base run failed'
+        return d
+    d.available = True
+    before = {c.full_name: c.status for c in base.cases}
+    after = {c.full_name: c.status for c in tip.cases}
+    bad = ('FAIL', 'ERROR')
+    for name, status in after.items():
+        if name not in before:
+            d.added.append(name)
+        elif status in bad and before[name] not in bad:
+            d.newly_failing.append(name)
+        elif status == 'PASS' and before[name] in bad:
+            d.newly_passing.append(name)
+    d.removed = [n for n in before if n not in after]
+    return d

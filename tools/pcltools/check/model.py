@@ -1,0 +1,171 @@
+"""What the check pipeline finds: one StepResult a patch, the KUnit runs
+and their delta, in one Result; and the Context it runs in."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+JsonObj = dict[str, Any]
+
+
+class Applies(str, enum.Enum):
+    YES = 'yes'
+    NO = 'no'
+    NOT_TRIED = 'not tried'
+
+
+class Builds(str, enum.Enum):
+    YES = 'yes'
+    NO = 'no'
+    SKIPPED = 'skipped'             # an earlier patch is missing or broke
+    NOT_BUILT = 'not built'
+
+
+# Why a patch below the tip was not built when builds are not bisected
+# (make test's validation; tools/pcl check builds every patch).
+NOT_BISECTED = 'per-patch builds are off here (tools/pcl check builds ' \
+    'every patch)'
+
+
+@dataclass
+class Finding:
+    level: str                      # ERROR, WARNING or CHECK
+    message: str
+    where: str = ''                 # 'mm/foo.c:12'
+
+
+@dataclass
+class Checkpatch:
+    ran: bool = False
+    errors: int = 0
+    warnings: int = 0
+    checks: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    problem: str = ''               # checkpatch itself failed
+    cached: bool = False
+
+
+@dataclass
+class StepResult:
+    position: int
+    total: int
+    subject: str
+    title: str
+    file: str
+    checkpatch: Checkpatch = field(default_factory=Checkpatch)
+    applies: Applies = Applies.NOT_TRIED
+    apply_detail: str = ''
+    builds: Builds = Builds.NOT_BUILT
+    build_detail: str = ''
+    build_cached: bool = False
+    build_secs: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    commit: str = ''
+    tree: str = ''
+    not_bisected: bool = False      # not built: see NOT_BISECTED
+
+    @property
+    def label(self) -> str:
+        return f'{self.position}/{self.total}'
+
+
+@dataclass
+class KunitCase:
+    suite: str
+    name: str
+    status: str                     # PASS, FAIL, SKIP or ERROR
+
+    @property
+    def full_name(self) -> str:
+        return f'{self.suite}.{self.name}'
+
+
+@dataclass
+class KunitResult:
+    where: str                      # 'tip' or 'base'
+    ran: bool = False
+    code: int = 0
+    message: str = ''
+    summary: str = ''               # closing line
+    cases: list[KunitCase] = field(default_factory=list)
+    reports: str = ''               # scan summary
+    unexpected: list[str] = field(default_factory=list)
+    oops: str = ''
+    crashed_cases: list[str] = field(default_factory=list)
+    cached: bool = False
+    note: str = ''
+    log: str = ''
+
+    @classmethod
+    def from_json(cls, obj: JsonObj) -> KunitResult:
+        fields = dict(obj)
+        fields['cases'] = [KunitCase(**c) for c in obj.get('cases', [])]
+        return cls(**fields)
+
+
+@dataclass
+class Delta:
+    available: bool = False
+    newly_failing: list[str] = field(default_factory=list)
+    newly_passing: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    note: str = ''
+
+
+@dataclass
+class Result:
+    kind: str                       # check or validate
+    source: str
+    base: str = ''
+    title: str = ''                 # cover letter subject
+    method: str = ''
+    messages: int = 0
+    replies: int = 0
+    missing: list[int] = field(default_factory=list)
+    total: int = 0
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
+    kunit: Optional[KunitResult] = None
+    kunit_base: Optional[KunitResult] = None
+    delta: Delta = field(default_factory=Delta)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    maintainers_problem: str = ''
+    fatal: str = ''                 # the pipeline stopped: why
+    fatal_code: int = 0
+    code: int = 0
+    verdict: str = ''
+    seconds: float = 0.0
+
+    def to_json(self) -> JsonObj:
+        return asdict(self)
+
+
+@dataclass
+class Context:
+    source: Path                    # repository the base comes from
+    base_ref: str                   # e.g. pcl-base
+    base_desc: str                  # 'Linux 6.12.117 (...)'
+    state: Path                     # build/validate: scratch tree, caches
+    kunitconfigs: list[Path]
+    onto: list[Path] = field(default_factory=list)  # applied below, unchecked
+    onto_desc: str = ''
+    kunit_args: list[str] = field(default_factory=list)
+    kunit: bool = True              # run KUnit at the tip (and the base)
+    cache: bool = True
+    jobs: int = 0
+    # bisect=False: build the tip only (earlier patches show a cached
+    # result when there is one); make test's end-to-end validation.
+    bisect: bool = True
+    # A prepared tree whose content may equal the tip (the managed tree):
+    # when it does, KUnit at the tip runs there, in its build directory.
+    tip_tree: Optional[Path] = None
+
+    @property
+    def scratch(self) -> Path:
+        return self.state / 'linux'

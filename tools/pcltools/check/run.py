@@ -1,0 +1,238 @@
+"""The per-patch pipeline behind `tools/pcl check` and `tools/pcl validate`.
+
+For every patch, in order: scripts/checkpatch.pl --strict, git am, and a
+UML build of the tree at that patch (bisectability); then the KUnit
+suites at the tip with the harness's kunit.py run, the same suites on the
+base (cached) for a delta, and scripts/get_maintainer.pl on the series.
+
+Everything happens in the scratch tree (scratch.py). Cheap re-runs:
+- patches with the same patch-ids on the same base as in the last run
+  keep their commits (the tree does not move, so make has nothing to
+  redo for them);
+- one build directory for every step (the one kunit.py uses for the
+  scratch tree), so each step recompiles only what the patch touched,
+  through ccache;
+- build results are cached by tree and configuration, checkpatch results
+  by patch and base, KUnit results on the base by tree and kunitconfig.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .. import gitutil, kunitrun, series
+from ..errors import Exit
+from ..mbox import Intake, Patch
+from ..ui import Progress
+from . import apply, build, checkpatch, kunitdelta, maintainers, scratch
+from .model import (NOT_BISECTED, Applies, Builds, Context, Delta,
+                    KunitResult, Result, StepResult)
+
+
+def run(ctx: Context, intake: Intake, result: Result, report_dir: Path,
+        progress: Optional[Progress] = None) -> Result:
+    """Run the pipeline on intake.patches; fill and return result."""
+    progress = progress or Progress()
+    patches = intake.patches
+    result.steps = [StepResult(p.position, p.total, p.subject, p.title,
+                               str(p.path)) for p in patches]
+    with scratch.locked(ctx.state, progress):
+        base = scratch.ensure_scratch(ctx, progress)
+        _pipeline(ctx, patches, result, base, report_dir, progress)
+    return result
+
+
+@dataclass
+class _Start:
+    """Where the scratch branch starts this run: the commits of the last
+    run that stay (have), how many (reuse) and how many of those are the
+    series' own patches (kept)."""
+    have: list[tuple[str, Optional[str]]]
+    reuse: int
+    kept: int
+    cached_base: Optional[KunitResult]
+
+
+def _start(ctx: Context, tree: Path, patches: list[Patch], base: str,
+           progress: Progress) -> _Start:
+    """Commits of the last run that can stay: same patch-ids on the same
+    base and, for the series' own patches, a cached build result; move
+    the scratch branch there and apply the series below (onto)."""
+    n_onto = len(ctx.onto)
+    want = [scratch.patch_id(tree, p.read_bytes()) for p in ctx.onto] + \
+        [scratch.patch_id(tree, p.path.read_bytes()) for p in patches]
+    have = scratch.existing_commits(tree, base) if ctx.cache else []
+    reuse = 0
+    while reuse < min(len(want), len(have)) and want[reuse] and \
+            want[reuse] == have[reuse][1] and (
+                reuse < n_onto or build.build_cache(ctx, scratch.commit_tree(
+                    tree, have[reuse][0])).exists()):
+        reuse += 1
+    cached_base = None
+    if ctx.kunit:
+        base_commit = have[n_onto - 1][0] if n_onto and reuse >= n_onto \
+            else (base if not n_onto else None)
+        cached_base = kunitdelta.cached_base_kunit(
+            ctx, scratch.commit_tree(tree, base_commit)
+            if base_commit else None)
+        if cached_base is None:
+            reuse = min(reuse, n_onto)      # the base must be built
+    target = have[reuse - 1][0] if reuse else base
+    if gitutil.head(tree) != target or gitutil.changed_tracked_files(tree):
+        progress.say(f'scratch tree: to {target[:12]} ({reuse} commit(s) '
+                     'of the last run kept)')
+        scratch.move_to(tree, target)
+    if n_onto > reuse:
+        with progress.stage(f'applying {ctx.onto_desc} below the series'):
+            series.apply(tree, series.Series(ctx.onto[0].parent,
+                                             ctx.onto[reuse:]))
+    return _Start(have, reuse, max(0, reuse - n_onto), cached_base)
+
+
+def _apply(ctx: Context, tree: Path, patch: Patch, step: StepResult,
+           kept: Optional[str], tag: str, progress: Progress) -> bool:
+    """The patch's commit: kept from the last run, or made by git am.
+    False when it does not apply."""
+    if kept:
+        step.commit = kept
+        step.tree = scratch.commit_tree(tree, step.commit)
+        step.applies = Applies.YES
+        step.apply_detail = ('same patch-id on the same tree as in the '
+                             'last run: its commit is reused')
+        return True
+    with progress.stage(f'{tag}: git am'):
+        ok, detail = apply.git_am(tree, patch.path)
+    step.applies = Applies.YES if ok else Applies.NO
+    step.apply_detail = detail
+    if not ok:
+        progress.say(f'{tag}: does not apply:\n{detail}')
+        return False
+    step.commit = gitutil.head(tree)
+    step.tree = scratch.tree_id(tree)
+    return True
+
+
+def _build(ctx: Context, tree: Path, out: Path, step: StepResult,
+           from_cache: bool, report_dir: Path, tag: str,
+           progress: Progress) -> None:
+    """The build of the tree at this patch (or its cached result)."""
+    if from_cache:
+        outcome = build.BuildOutcome(**json.loads(
+            build.build_cache(ctx, step.tree).read_text()))
+        cached = True
+    else:
+        outcome, cached = build.cached_build(
+            ctx, tree, out, scratch.touched(tree),
+            report_dir / 'build' / f'{step.position:04d}.log', progress,
+            f'{tag}: build (UML, {out.name})')
+    step.builds = Builds.YES if outcome.ok else Builds.NO
+    step.build_detail = outcome.detail
+    step.build_cached = cached
+    step.build_secs = outcome.secs
+    step.warnings = outcome.warnings
+    progress.say(f'{tag}: build: ' + ('ok' if outcome.ok else 'FAILED') +
+                 (' (cached)' if cached else ''))
+    if not outcome.ok:
+        progress.say(outcome.detail)
+
+
+def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
+              report_dir: Path, progress: Progress) -> None:
+    tree = ctx.scratch
+    start = _start(ctx, tree, patches, base, progress)
+    out = kunitrun.build_dir(tree, kunitdelta.layer(ctx, 'tip'))
+    if ctx.kunit:
+        result.kunit_base = start.cached_base or \
+            kunitdelta.run_base_kunit(ctx, tree, progress)
+        progress.say('KUnit at the base: ' + result.kunit_base.summary +
+                     (' (cached)' if result.kunit_base.cached else ''))
+
+    gap = ''                         # why later patches are not built
+    tip_elsewhere: Optional[Path] = None
+    first_missing = min(result.missing) if result.missing else 0
+    for i, (patch, step) in enumerate(zip(patches, result.steps)):
+        tag = f'patch {step.label}'
+        if first_missing and step.position > first_missing and not gap:
+            gap = f'{first_missing}/{step.total} is missing'
+        with progress.stage(f'{tag}: checkpatch'):
+            step.checkpatch = checkpatch.run(
+                ctx, tree, patch.path, base,
+                report_dir / 'checkpatch' / f'{step.position:04d}.txt')
+        cp = step.checkpatch
+        progress.say(f'{tag}: checkpatch: ' + (cp.problem or
+                     f'{cp.errors} errors, {cp.warnings} warnings, '
+                     f'{cp.checks} checks'))
+        kept = start.have[len(ctx.onto) + i][0] if i < start.kept else None
+        if not _apply(ctx, tree, patch, step, kept, tag, progress):
+            gap = gap or f'{step.label} does not apply'
+            continue
+        if gap:
+            step.builds = Builds.SKIPPED
+            step.build_detail = f'not built: {gap}'
+            continue
+        last = i == len(patches) - 1
+        if last and ctx.kunit and scratch.same_content(tree, ctx.tip_tree):
+            assert ctx.tip_tree is not None
+            tip_elsewhere = ctx.tip_tree
+            step.build_detail = (f'same tree as {ctx.tip_tree}: built there, '
+                                 'by the KUnit run')
+            progress.say(f'{tag}: {step.build_detail}')
+            continue
+        if not ctx.bisect and not last and not (
+                ctx.cache and build.build_cache(ctx, step.tree).exists()):
+            step.build_detail = f'not built: {NOT_BISECTED}'
+            step.not_bisected = True
+            continue
+        _build(ctx, tree, out, step, i < start.kept or
+               not ctx.bisect and not last, report_dir, tag, progress)
+
+    _kunit_tip(ctx, tree, result, tip_elsewhere, len(patches), report_dir,
+               progress)
+    with progress.stage('get_maintainer.pl on the series'):
+        result.to, result.cc, result.maintainers_problem = \
+            maintainers.maintainers(tree, [p.path for p in patches])
+
+
+def _kunit_tip(ctx: Context, tree: Path, result: Result,
+               tip_elsewhere: Optional[Path], n: int, report_dir: Path,
+               progress: Progress) -> None:
+    """KUnit at the tip, when every patch applied and the tip builds (in
+    the scratch tree, or in the prepared tree of the same content), and
+    its delta against the base."""
+    applied_all = bool(result.steps) and not result.missing and \
+        all(s.applies == Applies.YES for s in result.steps)
+    tip_builds = bool(result.steps) and (
+        result.steps[-1].builds == Builds.YES or tip_elsewhere is not None)
+    if not ctx.kunit:
+        return
+    if not (applied_all and tip_builds):
+        why = 'the series is incomplete' if result.missing else \
+            'the series does not apply' if not applied_all else \
+            'the tip does not build'
+        result.kunit = KunitResult('tip', note=f'not run: {why}')
+        result.delta = Delta(note=f'not available: {why}')
+        return
+    where = tip_elsewhere or tree
+    with progress.stage(f'KUnit at the tip (kunit.py run, UML, {where})'):
+        outcome = kunitrun.run(where, kunitdelta.layer(ctx, 'tip'),
+                               list(ctx.kunit_args), series_len=n)
+    result.kunit = kunitdelta.kunit_result('tip', outcome)
+    if tip_elsewhere is not None:
+        last_step = result.steps[-1]
+        broke = outcome.code == Exit.BUILD_FAILED
+        last_step.builds = Builds.NO if broke else Builds.YES
+        if broke:
+            last_step.build_detail = build.relative(outcome.message, where)
+    _copy(outcome.build_dir / 'test.log', report_dir / 'kunit-tip.log')
+    _copy(outcome.build_dir / 'results.json', report_dir / 'kunit-tip.json')
+    result.delta = kunitdelta.delta(result.kunit_base, result.kunit)
+
+
+def _copy(src: Path, dest: Path) -> None:
+    if src.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
