@@ -215,7 +215,7 @@ static long total_stale(const struct run *r)
 	       r->stale[SPLICE];
 }
 
-/* One writer and the three readers; false when the set-up failed. */
+/* One writer and the NREADERS readers; false when the set-up failed. */
 static bool run(struct run *r)
 {
 	char *path = test_path("coherency");

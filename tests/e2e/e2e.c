@@ -113,10 +113,13 @@ double now(void)
 
 static void die(const char *what, const char *arg)
 {
-	/* A broken environment, not a test outcome: say so and stop. */
+	/*
+	 * A broken environment: say so and stop as a failing program (its
+	 * missing results make the run incomplete, which names the cause).
+	 */
 	printf("# fatal: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
 	fflush(stdout);
-	exit(2);
+	exit(1);
 }
 
 char *test_path(const char *name)

@@ -84,7 +84,7 @@ off_t check_pattern(const void *buf, uint32_t tag, off_t off, size_t len);
 void fill_gen(void *buf, uint64_t gen, size_t len);
 
 /*
- * Catching SIGBUS and SIGSEGV: PROBE(addr, &value) loads a word and
+ * Catching SIGBUS and SIGSEGV: probe_load(addr, &value) loads a word and
  * returns 0, or returns the signal number when the load faulted.
  */
 extern __thread sigjmp_buf probe_env;

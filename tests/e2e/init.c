@@ -33,7 +33,13 @@
 
 #define DISK		"/dev/ubda"
 #define MNT		"/mnt"
-#define KILL_GRACE	10	/* seconds a killed program may take to go */
+/*
+ * Seconds a killed program may take to go: pcl_e2e.kill_grace=N on the
+ * kernel command line (tools/pcltools/e2e/machine.py, KILL_GRACE, which
+ * also sizes the wall-clock limit of the boot), else this default.
+ */
+#define KILL_GRACE_PARAM	"pcl_e2e.kill_grace="
+#define KILL_GRACE_DEFAULT	10
 #define MAX_ARGS	16
 
 static int status_fd = -1;
@@ -116,18 +122,33 @@ static void setup_console(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-static bool mechanism_off(void)
-{
-	char buf[4096] = "";
-	int fd = open("/proc/cmdline", O_RDONLY);
-	ssize_t n;
+static unsigned int kill_grace = KILL_GRACE_DEFAULT;
 
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+static void read_cmdline(char *buf, size_t len)
+{
+	int fd = open("/proc/cmdline", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
 	buf[n > 0 ? n : 0] = 0;
-	return strstr(buf, "ext2.pagecache_lock=0") != NULL;
+}
+
+static bool mechanism_off(const char *cmdline)
+{
+	return strstr(cmdline, "ext2.pagecache_lock=0") != NULL;
+}
+
+static unsigned int grace_of(const char *cmdline)
+{
+	const char *p = strstr(cmdline, KILL_GRACE_PARAM);
+	unsigned long v;
+	char *end;
+
+	if (!p)
+		return KILL_GRACE_DEFAULT;
+	v = strtoul(p + strlen(KILL_GRACE_PARAM), &end, 10);
+	return v > 0 && v < 3600 ? (unsigned int)v : KILL_GRACE_DEFAULT;
 }
 
 /* The kernel's view of the switch, when ext2 has the parameter. */
@@ -236,7 +257,7 @@ static bool run(const char *name, unsigned int timeout, char **argv, bool off)
 	}
 	say("%s: still running after %u s: killing it", name, timeout);
 	kill(-pid, SIGKILL);
-	if (wait_child(pid, &ws, KILL_GRACE)) {
+	if (wait_child(pid, &ws, kill_grace)) {
 		status("end %s timeout %.2f", name, now() - start);
 		return true;
 	}
@@ -248,7 +269,7 @@ static bool run(const char *name, unsigned int timeout, char **argv, bool off)
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
-	char line[512];
+	char line[512], cmdline[4096];
 	bool off, clean = true;
 	FILE *plan;
 
@@ -262,7 +283,9 @@ int main(void)
 	mkdir("/sys", 0755);
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
 		say("mount /sys: %s", strerror(errno));
-	off = mechanism_off();
+	read_cmdline(cmdline, sizeof(cmdline));
+	off = mechanism_off(cmdline);
+	kill_grace = grace_of(cmdline);
 	ext2_param(param, sizeof(param));
 	say("init: mechanism %s; /sys/module/ext2/parameters/pagecache_lock: "
 	    "%s", off ? "off (ext2.pagecache_lock=0)" : "on", param);

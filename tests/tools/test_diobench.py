@@ -6,7 +6,10 @@ from pathlib import Path
 from unittest import mock
 
 from . import helpers  # noqa: F401  (puts tools/ on sys.path)
-from pcltools import diobench, e2e
+from pcltools import diobench
+from pcltools.e2e import outcome as e2e_outcome
+from pcltools.e2e import plan as e2e_plan
+from pcltools.e2e import run as e2e_run
 from pcltools.errors import Exit
 
 
@@ -100,7 +103,7 @@ class RatioTableTest(unittest.TestCase):
         text = diobench.table(self.on, self.off)
         self.assertIn('64 KiB writes, 3 rounds of 2 s per configuration',
                       text)
-        self.assertIn(e2e.OFF_PARAM, text)
+        self.assertIn(e2e_plan.OFF_PARAM, text)
         self.assertRegex(text, r'\n  1 +same file +100\.0 +125\.0 +0\.80 '
                          r'+10% +50\.0 +40\.0 +1\.25\n')
         self.assertRegex(text, r'\n  4 +one each +200\.0 +250\.0 +0\.80 '
@@ -166,15 +169,15 @@ class MergeTest(unittest.TestCase):
 
 
 def run_of(key: str, text: str, problem: str = '', how: str = 'exit=0',
-           number: int = 1) -> e2e.ProgramRun:
-    return e2e.ProgramRun(e2e.VARIANTS[key], number,
+           number: int = 1) -> e2e_run.ProgramRun:
+    return e2e_run.ProgramRun(e2e_plan.VARIANTS[key], number,
                           {diobench.PROGRAM: text} if text else {},
-                          {diobench.PROGRAM: e2e.Ending(how, 3.0)}, 20.0,
+                          {diobench.PROGRAM: e2e_outcome.Ending(how, 3.0)}, 20.0,
                           problem)
 
 
 class ProblemTest(unittest.TestCase):
-    def problems(self, *runs: e2e.ProgramRun) -> list[tuple[int, str]]:
+    def problems(self, *runs: e2e_run.ProgramRun) -> list[tuple[int, str]]:
         parsed = [diobench.parse(r.output.get(diobench.PROGRAM, ''))
                   for r in runs]
         return [(e.code, e.message) for e in
@@ -202,7 +205,7 @@ class RunTest(unittest.TestCase):
     def test_boots_in_turn_merged_per_variant(self) -> None:
         runs = [run_of('on', ON), run_of('off', OFF),
                 run_of('on', ON, number=2), run_of('off', '', 'hang', number=2)]
-        with mock.patch.object(e2e, 'run_bench', return_value=runs) as rb, \
+        with mock.patch.object(e2e_run, 'run_bench', return_value=runs) as rb, \
                 mock.patch.object(diobench.ui, 'info'):
             result, text, problems = diobench.run(Path('/tree'))
         self.assertEqual(rb.call_args.args[1], diobench.ORDER)

@@ -1,6 +1,8 @@
 """The end-to-end runner: plan, status, KTAP assembly, hang handling,
 incremental kernel builds, build errors and the command line."""
 
+import contextlib
+import io
 import os
 import stat
 import subprocess
@@ -11,7 +13,12 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase, kunit_py, make_kernel_like_repo, sh
-from pcltools import config, e2e, ktap, tally, ui
+from pcltools import config, deps, ktap, tally, ui
+from pcltools.e2e import build as e2e_build
+from pcltools.e2e import machine as e2e_machine
+from pcltools.e2e import outcome as e2e_outcome
+from pcltools.e2e import plan as e2e_plan
+from pcltools.e2e import run as e2e_run
 from pcltools.errors import Exit, PclError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,54 +32,55 @@ class PlanTest(TmpTestCase):
         return path
 
     def test_parse(self) -> None:
-        plan = e2e.read_plan(self.write('# comment\n\na 10 prog x y  # c\n'
+        plan = e2e_plan.read_plan(self.write('# comment\n\na 10 prog x y  # c\n'
                                         'b 5 other\n'))
-        self.assertEqual(plan, [e2e.Program('a', 10, ('prog', 'x', 'y')),
-                                e2e.Program('b', 5, ('other',))])
-        self.assertEqual(e2e.wall_limit(plan),
-                         e2e.BOOT_MARGIN + 15 + 2 * e2e.KILL_GRACE)
+        self.assertEqual(plan, [e2e_plan.Program('a', 10, ('prog', 'x', 'y')),
+                                e2e_plan.Program('b', 5, ('other',))])
+        self.assertEqual(e2e_machine.wall_limit(plan),
+                         e2e_machine.BOOT_MARGIN + 15 + 2 * (
+                             e2e_machine.KILL_GRACE + e2e_machine.KILL_SLACK))
 
     def test_bad_lines(self) -> None:
         for text in ('a ten prog\n', 'a 10\n', 'a 0 prog\n', 'a-b 1 p\n',
                      'a 1 p\na 2 q\n', '# nothing\n'):
             with self.subTest(text=text):
                 with self.assertRaises(PclError) as cm:
-                    e2e.read_plan(self.write(text))
+                    e2e_plan.read_plan(self.write(text))
                 self.assertEqual(cm.exception.code, Exit.USAGE)
 
     def test_select(self) -> None:
-        plan = e2e.read_plan(self.write('a 1 p\nb 1 q\nc 1 r\n'))
-        self.assertEqual([p.name for p in e2e.select(plan, 'c,a')],
+        plan = e2e_plan.read_plan(self.write('a 1 p\nb 1 q\nc 1 r\n'))
+        self.assertEqual([p.name for p in e2e_plan.select(plan, 'c,a')],
                          ['a', 'c'])
-        self.assertEqual(e2e.select(plan, None), plan)
+        self.assertEqual(e2e_plan.select(plan, None), plan)
         with self.assertRaises(PclError) as cm:
-            e2e.select(plan, 'a,zz')
+            e2e_plan.select(plan, 'a,zz')
         self.assertIn('zz', cm.exception.message)
 
     def test_repository_plans_are_built_by_the_makefile(self) -> None:
-        makefile = (REPO / e2e.SOURCES / 'Makefile').read_text()
+        makefile = (REPO / e2e_plan.SOURCES / 'Makefile').read_text()
         built = next(line for line in makefile.splitlines()
                      if line.startswith('PROGRAMS')).split('=')[1].split()
-        for path in (e2e.PLAN, e2e.BENCH_PLAN):
-            for prog in e2e.read_plan(REPO / path):
+        for path in (e2e_plan.PLAN, e2e_plan.BENCH_PLAN):
+            for prog in e2e_plan.read_plan(REPO / path):
                 self.assertIn(prog.argv[0], built)
-                self.assertTrue((REPO / e2e.SOURCES / f'{prog.argv[0]}.c')
+                self.assertTrue((REPO / e2e_plan.SOURCES / f'{prog.argv[0]}.c')
                                 .is_file())
 
 
 class StatusTest(TmpTestCase):
     def test_read_status(self) -> None:
-        plan = [e2e.Program(n, 10, (n,)) for n in ('a', 'b', 'c', 'd')]
+        plan = [e2e_plan.Program(n, 10, (n,)) for n in ('a', 'b', 'c', 'd')]
         status = self.tmp / 'status'
         status.write_text('start a\nend a exit=0 1.50\nstart b\n'
                           'end b timeout 10.20\nstart c\n')
-        endings = e2e.read_status(status, plan)
+        endings = e2e_outcome.read_status(status, plan)
         self.assertEqual(endings['a'].exit_code, 0)
         self.assertEqual(endings['a'].seconds, 1.5)
         self.assertEqual(endings['b'].how, 'timeout')
         self.assertEqual(endings['c'].how, 'running')
         self.assertEqual(endings['d'].how, 'not-run')
-        self.assertEqual(e2e.read_status(self.tmp / 'none', plan)['a'].how,
+        self.assertEqual(e2e_outcome.read_status(self.tmp / 'none', plan)['a'].how,
                          'not-run')
 
 
@@ -82,7 +90,7 @@ PASSING = ['KTAP version 1', '# prog: mechanism on', '1..2', '# diag',
 
 class KtapTest(TmpTestCase):
     def test_complete_program(self) -> None:
-        lines, ok = e2e.program_ktap('prog', PASSING, e2e.Ending('exit=0'))
+        lines, ok = e2e_outcome.program_ktap('prog', PASSING, e2e_outcome.Ending('exit=0'))
         self.assertTrue(ok)
         self.assertEqual(lines[:3], ['KTAP version 1', '# Subtest: prog',
                                      '1..2'])
@@ -90,19 +98,19 @@ class KtapTest(TmpTestCase):
 
     def test_failing_case(self) -> None:
         text = PASSING[:-1] + ['not ok 2 second']
-        lines, ok = e2e.program_ktap('prog', text, e2e.Ending('exit=1'))
+        lines, ok = e2e_outcome.program_ktap('prog', text, e2e_outcome.Ending('exit=1'))
         self.assertFalse(ok)
         self.assertNotIn('completed', ' '.join(lines))
 
     def test_hang_names_the_program(self) -> None:
         for ending, killed, why in (
-                (e2e.Ending('running'), True, 'wall-clock limit of 99 s'),
-                (e2e.Ending('timeout', 60), False, 'time limit (60 s)'),
-                (e2e.Ending('hung'), False, 'could not be killed'),
-                (e2e.Ending('signal=11'), False, 'signal 11'),
-                (e2e.Ending('exit=2'), False, 'status 2')):
+                (e2e_outcome.Ending('running'), True, 'wall-clock limit of 99 s'),
+                (e2e_outcome.Ending('timeout', 60), False, 'time limit (60 s)'),
+                (e2e_outcome.Ending('hung'), False, 'could not be killed'),
+                (e2e_outcome.Ending('signal=11'), False, 'signal 11'),
+                (e2e_outcome.Ending('exit=2'), False, 'status 2')):
             with self.subTest(how=ending.how):
-                lines, ok = e2e.program_ktap('prog', PASSING[:-1], ending,
+                lines, ok = e2e_outcome.program_ktap('prog', PASSING[:-1], ending,
                                              killed, 99)
                 self.assertFalse(ok)
                 self.assertIn('1..2', lines)
@@ -111,28 +119,28 @@ class KtapTest(TmpTestCase):
                 self.assertIn(why, lines[-2])
 
     def test_no_output_at_all(self) -> None:
-        lines, ok = e2e.program_ktap('prog', [], e2e.Ending('exit=127'))
+        lines, ok = e2e_outcome.program_ktap('prog', [], e2e_outcome.Ending('exit=127'))
         self.assertFalse(ok)
         self.assertEqual(lines[2:], ['1..1', '# prog: exited with status '
                                      '127 before its last case',
                                      'not ok 1 completed'])
 
-    def document(self, endings: dict[str, e2e.Ending]) -> list[str]:
+    def document(self, endings: dict[str, e2e_outcome.Ending]) -> list[str]:
         out = self.tmp / 'out'
         out.mkdir(exist_ok=True)
         (out / 'a.ktap').write_text('\n'.join(PASSING) + '\n')
         (out / 'b.ktap').write_text('\n'.join(PASSING[:-1]) + '\n')
-        plan = [e2e.Program(n, 10, (n,)) for n in ('a', 'b', 'c')]
-        boot = e2e.Boot('', 1.0, True, -9)
-        variant = e2e.VARIANTS['lockdep']
-        part, ok = e2e.variant_ktap(variant, plan, out, endings, boot, 50)
+        plan = [e2e_plan.Program(n, 10, (n,)) for n in ('a', 'b', 'c')]
+        boot = e2e_machine.Boot('', 1.0, True, -9)
+        variant = e2e_plan.VARIANTS['lockdep']
+        part, ok = e2e_outcome.variant_ktap(variant, plan, out, endings, boot, 50)
         self.assertFalse(ok)
-        return e2e.document([part], [ok], [variant.name])
+        return ktap.document([part], [ok], [variant.name])
 
     def test_document_counts(self) -> None:
-        doc = self.document({'a': e2e.Ending('exit=0'),
-                             'b': e2e.Ending('running'),
-                             'c': e2e.Ending('not-run')})
+        doc = self.document({'a': e2e_outcome.Ending('exit=0'),
+                             'b': e2e_outcome.Ending('running'),
+                             'c': e2e_outcome.Ending('not-run')})
         self.assertEqual(doc[:2], ['KTAP version 1', '1..1'])
         self.assertIn('    not ok 3 c # not run: an earlier program hung',
                       doc)
@@ -151,30 +159,30 @@ class KtapTest(TmpTestCase):
     def test_stale_counts_and_attribution(self) -> None:
         text = ('# stale_reads mode=on total=0 pread=0\n'
                 '        # stale_reads mode=injected total=42 x\n')
-        self.assertEqual(e2e.stale_counts(text), [('on', 0),
+        self.assertEqual(e2e_outcome.stale_counts(text), [('on', 0),
                                                   ('injected', 42)])
         console = ('boot\ne2e: start a (limit 9 s)\nWARNING: x\n'
                    'e2e: a: exit 0 in 1 s\nWARNING: y\n'
                    'e2e: start b (limit 9 s)\nBUG: z\n')
-        self.assertEqual(e2e.attribute(console, 3), 'a')
-        self.assertEqual(e2e.attribute(console, 5), '')
-        self.assertEqual(e2e.attribute(console, 7), 'b')
+        self.assertEqual(e2e_outcome.attribute(console, 3), 'a')
+        self.assertEqual(e2e_outcome.attribute(console, 5), '')
+        self.assertEqual(e2e_outcome.attribute(console, 7), 'b')
 
 
 class ProblemTest(unittest.TestCase):
     def test_crash_hang_or_nothing(self) -> None:
-        ok = {'a': e2e.Ending('exit=0'), 'b': e2e.Ending('exit=1')}
-        running = {'a': e2e.Ending('exit=0'), 'b': e2e.Ending('running')}
-        timeout = {'a': e2e.Ending('timeout', 60), 'b': e2e.Ending('not-run')}
-        clean = e2e.Boot('boot\n', 1, False, 0)
-        killed = e2e.Boot('boot\n', 1, True, -9)
-        panic = e2e.Boot('Kernel panic - not syncing: x\n', 1, False, 1)
-        self.assertEqual(e2e._problem(clean, ok), '')
-        self.assertEqual(e2e._problem(killed, running), 'hang in b')
-        self.assertEqual(e2e._problem(clean, timeout), 'hang in a')
-        self.assertEqual(e2e._problem(killed, ok), 'hang in boot')
-        self.assertIn('kernel crash', e2e._problem(panic, running))
-        self.assertIn('while b ran', e2e._problem(panic, running))
+        ok = {'a': e2e_outcome.Ending('exit=0'), 'b': e2e_outcome.Ending('exit=1')}
+        running = {'a': e2e_outcome.Ending('exit=0'), 'b': e2e_outcome.Ending('running')}
+        timeout = {'a': e2e_outcome.Ending('timeout', 60), 'b': e2e_outcome.Ending('not-run')}
+        clean = e2e_machine.Boot('boot\n', 1, False, 0)
+        killed = e2e_machine.Boot('boot\n', 1, True, -9)
+        panic = e2e_machine.Boot('Kernel panic - not syncing: x\n', 1, False, 1)
+        self.assertEqual(e2e_outcome.problem(clean, ok), '')
+        self.assertEqual(e2e_outcome.problem(killed, running), 'hang in b')
+        self.assertEqual(e2e_outcome.problem(clean, timeout), 'hang in a')
+        self.assertEqual(e2e_outcome.problem(killed, ok), 'hang in boot')
+        self.assertIn('kernel crash', e2e_outcome.problem(panic, running))
+        self.assertIn('while b ran', e2e_outcome.problem(panic, running))
 
 
 class BootTest(TmpTestCase):
@@ -193,7 +201,7 @@ class BootTest(TmpTestCase):
                            f'echo $! > {pidfile}\nwait\n')
         seen: list[str] = []
         start = time.monotonic()
-        boot = e2e.boot([str(kernel)], self.tmp / 'console.log', 1.5,
+        boot = e2e_machine.boot([str(kernel)], self.tmp / 'console.log', 1.5,
                         seen.append)
         self.assertLess(time.monotonic() - start, 15)
         self.assertTrue(boot.killed)
@@ -209,7 +217,7 @@ class BootTest(TmpTestCase):
 
     def test_normal_exit(self) -> None:
         kernel = self.fake('echo booted\necho "e2e: powering off"\n')
-        boot = e2e.boot([str(kernel)], self.tmp / 'console.log', 30,
+        boot = e2e_machine.boot([str(kernel)], self.tmp / 'console.log', 30,
                         lambda m: None)
         self.assertFalse(boot.killed)
         self.assertEqual(boot.returncode, 0)
@@ -230,7 +238,7 @@ class BuildTest(TmpTestCase):
                                       '\tgcc -Wall -Werror -o $@ bad.c\n')
         (src / 'bad.c').write_text('int main(void) { return missing; }\n')
         with self.assertRaises(PclError) as cm:
-            e2e.build_programs(src, self.tmp / 'out')
+            e2e_build.build_programs(src, self.tmp / 'out')
         self.assertEqual(cm.exception.code, Exit.BUILD_FAILED)
         self.assertIn("error: 'missing' undeclared", cm.exception.message)
         self.assertTrue((self.tmp / 'out/build.log').exists())
@@ -239,22 +247,22 @@ class BuildTest(TmpTestCase):
         tree = make_kernel_like_repo(self.tmp / 'linux')
         frag = self.tmp / 'e2e.config'
         frag.write_text('CONFIG_EXT2_FS=y\n')
-        first = e2e.kernel_stamp(tree, [frag])
+        first = e2e_build.kernel_stamp(tree, [frag])
         self.assertTrue(first)
-        self.assertEqual(e2e.kernel_stamp(tree, [frag]), first)
+        self.assertEqual(e2e_build.kernel_stamp(tree, [frag]), first)
         (tree / 'mm/filemap.c').write_text('changed\n')
-        changed = e2e.kernel_stamp(tree, [frag])
+        changed = e2e_build.kernel_stamp(tree, [frag])
         self.assertNotEqual(changed, first)
         sh(tree, 'git', 'commit', '-qam', 'change')
-        committed = e2e.kernel_stamp(tree, [frag])
+        committed = e2e_build.kernel_stamp(tree, [frag])
         self.assertNotIn(committed, (first, changed))
         (tree / 'mm/new.c').write_text('new\n')
-        self.assertNotEqual(e2e.kernel_stamp(tree, [frag]), committed)
+        self.assertNotEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
         (tree / 'mm/new.c').unlink()
-        self.assertEqual(e2e.kernel_stamp(tree, [frag]), committed)
+        self.assertEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
         frag.write_text('CONFIG_EXT2_FS=y\nCONFIG_PREEMPT=y\n')
-        self.assertNotEqual(e2e.kernel_stamp(tree, [frag]), committed)
-        self.assertEqual(e2e.kernel_stamp(self.tmp, [frag]), '')
+        self.assertNotEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
+        self.assertEqual(e2e_build.kernel_stamp(self.tmp, [frag]), '')
 
     def test_up_to_date_kernel_is_not_rebuilt(self) -> None:
         tree = make_kernel_like_repo(self.tmp / 'linux')
@@ -262,19 +270,19 @@ class BuildTest(TmpTestCase):
                                lambda: self.tmp / 'build'), \
                 mock.patch.object(config, 'kconfigs_dir',
                                   lambda: REPO / 'kconfigs'), \
-                mock.patch.object(e2e, '_run_logged') as build:
-            variant = e2e.VARIANTS['on']
-            out = e2e.kernel_dir(tree, variant)
+                mock.patch.object(e2e_build, '_run_logged') as build:
+            variant = e2e_plan.VARIANTS['on']
+            out = e2e_build.kernel_dir(e2e_run.root_dir(), tree, variant)
             self.assertEqual(out.parent, self.tmp / 'build/out/e2e')
             self.assertTrue(out.name.startswith('kernel-'))   # user tree
             out.mkdir(parents=True)
             (out / 'linux').write_text('')
-            stamp = e2e.kernel_stamp(tree, [REPO / 'kconfigs/e2e.config'])
+            stamp = e2e_build.kernel_stamp(tree, [REPO / 'kconfigs/e2e.config'])
             (out / '.pcl-e2e-stamp').write_text(stamp + '\n')
-            self.assertEqual(e2e.build_kernel(tree, variant), out / 'linux')
+            self.assertEqual(e2e_build.build_kernel(e2e_run.root_dir(), tree, variant), out / 'linux')
             build.assert_not_called()
             build.return_value = 0
-            e2e.build_kernel(tree, variant, rebuild=True)
+            e2e_build.build_kernel(e2e_run.root_dir(), tree, variant, rebuild=True)
             build.assert_called_once()
 
 
@@ -288,30 +296,30 @@ class RunBenchTest(TmpTestCase):
         plan.write_text('dio_bench 30 dio_bench 1\nquiet 5 quiet\n')
         booted: list[tuple[str, Path, Path]] = []
 
-        def run_variant(v: e2e.Variant, kernel: Path, progs: Path,
-                        programs: list[e2e.Program], timeout: object,
-                        run_dir: Path, plan_: Path) -> e2e.VariantResult:
+        def run_variant(v: e2e_plan.Variant, kernel: Path, progs: Path,
+                        programs: list[e2e_plan.Program], timeout: object,
+                        run_dir: Path, plan_: Path) -> e2e_run.VariantResult:
             booted.append((v.key, run_dir, plan_))
             out = run_dir / 'root/out'
             out.mkdir(parents=True)
             (out / 'dio_bench.ktap').write_text(f'# figures {v.key}\n')
             (run_dir / 'disk.img').write_text('')
-            endings = {'dio_bench': e2e.Ending('exit=0', 3.0),
-                       'quiet': e2e.Ending('not-run')}
-            return e2e.VariantResult(v, [], True,
-                                     e2e.Boot('', 12.5, False, 0), endings,
+            endings = {'dio_bench': e2e_outcome.Ending('exit=0', 3.0),
+                       'quiet': e2e_outcome.Ending('not-run')}
+            return e2e_run.VariantResult(v, [], True,
+                                     e2e_machine.Boot('', 12.5, False, 0), endings,
                                      problem='hang' if v.key == 'off' else '')
 
-        with mock.patch.object(e2e, 'root_dir', lambda: self.tmp / 'e2e'), \
+        with mock.patch.object(e2e_run, 'root_dir', lambda: self.tmp / 'e2e'), \
                 mock.patch.object(config, 'repo_root', lambda: self.tmp), \
-                mock.patch.object(e2e.deps, 'ensure'), \
-                mock.patch.object(e2e, 'find_mke2fs'), \
-                mock.patch.object(e2e, 'build_programs',
+                mock.patch.object(deps, 'ensure'), \
+                mock.patch.object(e2e_machine, 'find_mke2fs'), \
+                mock.patch.object(e2e_build, 'build_programs',
                                   return_value=self.tmp / 'progs'), \
-                mock.patch.object(e2e, 'build_kernel',
+                mock.patch.object(e2e_build, 'build_kernel',
                                   return_value=self.tmp / 'linux') as kernel, \
-                mock.patch.object(e2e, 'run_variant', run_variant):
-            runs = e2e.run_bench(self.tmp / 'tree', ('on', 'off') * 3,
+                mock.patch.object(e2e_run, 'run_variant', run_variant):
+            runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'off') * 3,
                                  plan=plan)
         kernel.assert_called_once()       # on and off share one kernel
         e2e_dir = self.tmp / 'e2e'
@@ -346,16 +354,22 @@ class CliTest(TmpTestCase):
                 self.assertEqual(proc.returncode, Exit.USAGE, proc.stderr)
                 self.assertNotIn('Traceback', proc.stderr + proc.stdout)
 
-    def test_hook_without_tree_prints_ktap(self) -> None:
-        env = {k: v for k, v in os.environ.items()
-               if k != 'PCL_KERNEL_TREE'} | NO_LOCK
-        proc = subprocess.run([sys.executable, str(PCL), 'e2e', '--hook'],
-                              text=True, capture_output=True, env=env)
-        self.assertEqual(proc.returncode, Exit.USAGE)
-        self.assertTrue(proc.stdout.startswith('KTAP version 1\n1..1\n'
-                                               'not ok 1 e2e_setup'))
-        self.assertIn('PCL_KERNEL_TREE', proc.stderr)
-        self.assertNotIn('Traceback', proc.stderr)
+    def test_layer_setup_failure_is_one_failing_case(self) -> None:
+        """make test's layer: a set-up failure is KTAP on stdout and one
+        failing case, never a traceback."""
+        out, err = io.StringIO(), io.StringIO()
+        with mock.patch.object(e2e_run, 'root_dir', lambda: self.tmp), \
+                mock.patch.object(e2e_run, 'run', side_effect=PclError(
+                    Exit.MISSING_PACKAGES, 'mke2fs not found')), \
+                contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            counts, code = e2e_run.layer(self.tmp)
+        self.assertEqual(code, Exit.TESTS_FAILED)
+        self.assertEqual([(c.group, c.name, c.status) for c in counts.cases],
+                         [('e2e', 'e2e_setup', 'FAIL')])
+        self.assertIn('KTAP version 1\n1..1\nnot ok 1 e2e_setup # mke2fs '
+                      'not found\n', out.getvalue())
+        self.assertIn('mke2fs not found', err.getvalue())
 
 
 if __name__ == '__main__':

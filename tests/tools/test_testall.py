@@ -26,7 +26,7 @@ class RunAllTest(TmpTestCase):
         out = io.StringIO()
         with mock.patch.object(testall, 'unittest_layer',
                                lambda tree: (counts('PASS', 'PASS'), Exit.OK)), \
-                mock.patch.object(testall, 'e2e_layer', lambda tree: None), \
+                mock.patch.object(testall.e2e_run, 'layer', lambda tree: (Counts(), Exit.OK)), \
                 mock.patch.object(testall, 'validate_layer',
                                   lambda tree: (Counts(), Exit.OK)), \
                 mock.patch.object(layers, 'all_layers', lambda: layer_defs), \

@@ -11,10 +11,11 @@ import unittest
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import (bench, config, deps, e2e, gitutil, junit, kernlog, kunitrun,
+from . import (bench, config, deps, gitutil, junit, kernlog, kunitrun,
                layers, lock, overlay, patchqueue, series, tally, testall, tree,
                ui)
 from .check import cli as check_cli
+from .e2e import cli as e2e_cli
 from .errors import Exit, PclError
 
 
@@ -242,7 +243,7 @@ def parser() -> argparse.ArgumentParser:
                     ','.join(layers.all_layers()))
     sp.set_defaults(func=cmd_test)
 
-    e2e.add_parser(sub, kernel_tree_opt,
+    e2e_cli.add_parser(sub, kernel_tree_opt,
                    lambda args: prepare_tree(_kernel_tree(args)))
     bench.add_parser(sub, kernel_tree_opt,
                      lambda args: prepare_tree(_kernel_tree(args)))

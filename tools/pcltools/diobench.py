@@ -1,7 +1,7 @@
 """make bench, direct I/O part: O_DIRECT write throughput on ext2 in UML
 with the page cache lock on and off.
 
-tests/e2e/dio_bench (run by e2e.run_bench with tests/e2e/bench-plan, in
+tests/e2e/dio_bench (run by e2e_run.run_bench with tests/e2e/bench-plan, in
 the e2e variants "on" and "off", the latter booted with
 ext2.pagecache_lock=0; BOOTS boots of each, in turn, so that a drifting
 host load weighs on both alike) prints one KTAP diagnostic per
@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
-from . import e2e, ui
+from . import ui
+from .e2e import run as e2e_run
+from .e2e.plan import OFF_PARAM
 from .errors import Exit, PclError
 
 LINE = re.compile(r'^\s*#\s*dio-bench:\s*(\{.*\})\s*$')
@@ -151,7 +153,7 @@ def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
     return a / b if a is not None and b else None
 
 
-def table(on: Rows, off: Rows, off_param: str = e2e.OFF_PARAM) -> str:
+def table(on: Rows, off: Rows, off_param: str = OFF_PARAM) -> str:
     """The on/off table; '-' where a variant has no figure, '!' after a
     configuration whose writes failed."""
     rows = list(on.values()) + list(off.values())
@@ -200,7 +202,7 @@ def table(on: Rows, off: Rows, off_param: str = e2e.OFF_PARAM) -> str:
     return '\n'.join(line.rstrip() for line in lines)
 
 
-def problems(runs: list[e2e.ProgramRun],
+def problems(runs: list[e2e_run.ProgramRun],
              parsed: list[Rows]) -> list[PclError]:
     """What went wrong in the boots (parsed: each boot's rows): a hang or
     crash (exit 8), no figures (exit 12), writes that failed (exit 1)."""
@@ -226,7 +228,7 @@ def run(tree: Path) -> tuple[dict[str, object], str, list[PclError]]:
     ratios, and every boot's own rows), the table, and the problems seen.
     Raises PclError when nothing could be built or booted."""
     start = time.monotonic()
-    runs = e2e.run_bench(tree, ORDER)
+    runs = e2e_run.run_bench(tree, ORDER)
     parsed = [parse(r.output.get(PROGRAM, '')) for r in runs]
     on, off = (merge([rows for r, rows in zip(runs, parsed)
                       if r.variant.key == k]) for k in ('on', 'off'))

@@ -12,11 +12,9 @@ from typing import Callable, Optional
 from . import (config, deps, junit, kbuild, kernlog, ktap, kunitrun, layers,
                tally, ui)
 from .check import selftest
+from .e2e import run as e2e_run
 from .errors import Exit, PclError
 from .tally import Case, Counts
-
-E2E_RUNNER = Path('tests/e2e/run')
-
 
 def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
     out = config.build_root() / 'out' / 'unittest.json'
@@ -34,49 +32,6 @@ def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
     if rc != 0 and not counts.failed:
         counts.add_case(Case('tools', 'unittest', 'FAIL'))
     return counts, Exit.OK if rc == 0 else Exit.TESTS_FAILED
-
-
-def e2e_layer(tree: Path) -> Optional[tuple[Counts, Exit]]:
-    """Run tests/e2e/run when it exists: it prints KTAP on stdout (and may
-    leave a kernel log in $PCL_BUILD_DIR/test.log, scanned for reports)."""
-    runner = config.repo_root() / E2E_RUNNER
-    if not os.access(runner, os.X_OK):
-        return None
-    out = config.out_dir('e2e')
-    out.mkdir(parents=True, exist_ok=True)
-    (out / 'test.log').unlink(missing_ok=True)
-    ktap = out / 'ktap.log'
-    env = dict(os.environ, PCL_KERNEL_TREE=str(tree), PCL_BUILD_DIR=str(out),
-               PCL_REPO=str(config.repo_root()))
-    with ui.step('End-to-end layer (tests/e2e/run)', heartbeat=60):
-        with ktap.open('w') as f:
-            proc = subprocess.Popen([str(runner)], env=env, cwd=config.repo_root(),
-                                    stdout=subprocess.PIPE, text=True)
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                sys.stdout.write(line)
-                f.write(line)
-            rc = proc.wait()
-    parsed = ktap.parse(kbuild.kunit_py(tree), ktap,
-                                out / 'results.json')
-    counts = tally.from_kunit_json(parsed, 'e2e')
-    code = Exit.OK
-    if rc != 0 or counts.failed or counts.crashed or not counts.total:
-        code = Exit.TESTS_FAILED
-        if not counts.failed and not counts.crashed:
-            counts.add_case(Case('e2e', 'runner', 'FAIL'))
-    log = out / 'test.log'
-    if log.exists():
-        counts.add_case(_scan_case('e2e', log))
-    return counts, code
-
-
-def _scan_case(layer: str, log: Path) -> Case:
-    from . import kernlog
-    scan = kernlog.scan(log.read_text(errors='replace'))
-    kernlog.print_scan(scan, log)
-    return Case(f'{layer}', 'kernel-reports',
-                'FAIL' if scan.unexpected else 'PASS')
 
 
 def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
@@ -129,11 +84,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
                                  'FAIL' if outcome.scan.unexpected else 'PASS'))
         record(layer.name, counts, outcome.code)
 
-    e2e = e2e_layer(tree)
-    if e2e is None:
-        ui.info('== e2e: tests/e2e/run not present, layer skipped')
-    else:
-        record('e2e', *e2e)
+    record('e2e', *e2e_run.layer(tree))
     if not only or 'validate' in only:
         ui.info('== validate: the series exported as an mbox, validated')
         record('validate', *validate_layer(tree))
