@@ -9,7 +9,7 @@ import shutil
 import sys
 import unittest
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from . import (bench, config, deps, gitutil, junit, kernlog, kunitrun,
                layers, lock, overlay, patchqueue, series, tally, testall, tree,
@@ -45,7 +45,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def cmd_deps(args: argparse.Namespace) -> int:
-    pkgs = list(config.BUILD_PACKAGES)
+    pkgs = config.BUILD_PACKAGES + config.TYPECHECK_PACKAGES
     if args.qemu:
         pkgs += config.QEMU_PACKAGES
     if args.e2e:
@@ -292,10 +292,11 @@ UNLOCKED = {'deps', 'unittest', 'scan', 'junit', 'check', 'validate'}
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     try:
+        command: Callable[[argparse.Namespace], int] = args.func
         if args.command in UNLOCKED:
-            return args.func(args)
+            return command(args)
         with lock.repository_lock():
-            return args.func(args)
+            return command(args)
     except PclError as e:
         ui.error(e.message)
         if e.details:

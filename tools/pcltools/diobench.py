@@ -18,7 +18,7 @@ import re
 import statistics
 import time
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from . import ui
 from .e2e import run as e2e_run
@@ -103,10 +103,11 @@ def merge(boots: list[Rows]) -> Rows:
             values = [_num(p, name) for p in parts]
             if all(v is not None for v in values):
                 row[name] = round(sum(v for v in values if v is not None), 3)
-        median = statistics.median
-        for name, pick in (('writes_min', min), ('writes_max', max),
-                           ('lat_us_max', max), ('lat_us_p50', median),
-                           ('lat_us_p99', median)):
+        picks: list[tuple[str, Callable[[list[float]], float]]] = [
+            ('writes_min', min), ('writes_max', max), ('lat_us_max', max),
+            ('lat_us_p50', statistics.median),
+            ('lat_us_p99', statistics.median)]
+        for name, pick in picks:
             values_ = [v for v in (_num(p, name) for p in parts)
                        if v is not None]
             if values_:
@@ -127,7 +128,8 @@ def merge(boots: list[Rows]) -> Rows:
 
 def _num(row: Optional[Row], name: str) -> Optional[float]:
     value = row.get(name) if row else None
-    return float(value) if _number(value) else None
+    return float(value) if _number(value) and \
+        isinstance(value, (int, float)) else None
 
 
 def ratios(on: Rows, off: Rows) -> dict[str, dict[str, float]]:

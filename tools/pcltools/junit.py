@@ -5,13 +5,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .tally import Counts
+from .tally import Case, Counts
 
 
 def to_xml(layers: dict[str, Counts]) -> str:
     root = ET.Element('testsuites')
     for layer, counts in layers.items():
-        groups: dict[str, list] = {}
+        groups: dict[str, list[Case]] = {}
         for case in counts.cases:
             groups.setdefault(case.group or layer, []).append(case)
         for group, cases in groups.items():

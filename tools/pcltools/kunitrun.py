@@ -103,7 +103,8 @@ def stream(cmd: list[str], cwd: Path) -> tuple[int, _Stream]:
         else:
             sys.stdout.write(line)
             sys.stdout.flush()
-    proc.stdout.close()
+    if proc.stdout:
+        proc.stdout.close()
     return proc.wait(), st
 
 

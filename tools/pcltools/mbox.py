@@ -124,7 +124,7 @@ def split(mbox: Path, dest: Path) -> list[Path]:
 def _read(path: Path, scratch: Path) -> _Message:
     with path.open('rb') as f:
         msg = email.message_from_binary_file(
-            f, policy=email.policy.default)  # type: ignore[arg-type]
+            f, policy=email.policy.default)
     try:
         subject = ' '.join(str(msg.get('Subject', '')).split())
         msgid = str(msg.get('Message-Id', '')).strip()
@@ -351,7 +351,7 @@ def read_patch(path: Path, position: int, total: int) -> Patch:
     """A patch file of a series directory (git format-patch output)."""
     with path.open('rb') as f:
         msg = email.message_from_binary_file(
-            f, policy=email.policy.default)  # type: ignore[arg-type]
+            f, policy=email.policy.default)
     subject = ' '.join(str(msg.get('Subject', '')).split())
     tag, title = parse_subject(subject)
     return Patch(path, subject, title, tag, position, total)

@@ -9,6 +9,7 @@ the same when nothing changed.
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import email.utils
 import re
@@ -43,6 +44,7 @@ def parse_cover(data: bytes, suffix: str = '') -> Cover:
     """Read a cover letter; suffix is the shortlog and diffstat git would
     append (removed from the text to leave the blurb)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, email.message.EmailMessage)
     raw_subject = ' '.join(str(msg.get('Subject', '')).split())
     m = re.match(r'^\[(.*?)\s*\d+/\d+\]\s*(.*)$', raw_subject)
     prefix, subject = (m.group(1) or DEFAULT_PREFIX, m.group(2)) if m \

@@ -70,7 +70,7 @@ def content_hash(series: Series) -> str:
 def subject(patch: Path) -> str:
     with patch.open('rb') as f:
         msg = email.message_from_binary_file(
-            f, policy=email.policy.default)  # type: ignore[arg-type]
+            f, policy=email.policy.default)
     return re.sub(r'^\[[^]]*\]\s*', '', str(msg.get('Subject', '')).strip())
 
 

@@ -17,6 +17,10 @@ from .errors import Exit, PclError
 from .tally import Case, Counts
 
 def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
+    try:                    # the type check is one of the tool tests
+        deps.ensure(config.TYPECHECK_PACKAGES)
+    except PclError as e:
+        ui.warn(e.message)
     out = config.build_root() / 'out' / 'unittest.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)

@@ -231,8 +231,8 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
     if result.problems:
         series.add_case(Case(group, 'input', 'FAIL', '; '.join(
             result.problems)))
-    for k in result.missing:
-        series.add_case(Case(group, f'{k:02d}/{result.total} present', 'FAIL',
+    for pos in result.missing:
+        series.add_case(Case(group, f'{pos:02d}/{result.total} present', 'FAIL',
                              'missing from the input'))
     for s in result.steps:
         name = f'{s.position:02d}/{s.total} {s.title}'
