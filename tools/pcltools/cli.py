@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from . import (bench, config, deps, gitutil, junit, kernlog, kunitrun,
+from . import (bench, config, deps, junit, kernlog, kunitrun,
                layers, lock, overlay, patchqueue, series, tally, testall, tree,
                ui)
 from .check import cli as check_cli

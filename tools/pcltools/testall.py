@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import (config, deps, junit, kbuild, kernlog, ktap, kunitrun, layers,
-               tally, ui)
+from . import config, deps, junit, kbuild, kernlog, kunitrun, layers, ui
 from .check import selftest
 from .e2e import run as e2e_run
 from .errors import Exit, PclError

@@ -9,7 +9,7 @@ import hashlib
 import os
 import subprocess
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .. import buildlog, config, gitutil, kbuild, ui
 from ..errors import Exit, PclError
