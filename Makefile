@@ -32,8 +32,9 @@ run-smp:
 run-debug:
 	$(PCL) run --layer debug $(run_opts) -- $(ARGS)
 
-# Tool tests, the KUnit layers (UML, debug configs, QEMU SMP) and, when
-# tests/e2e/run exists, the end-to-end layer; one closing count.
+# Tool tests (mypy --strict among them), the KUnit layers (UML, debug
+# configs, QEMU SMP), the end-to-end layer and the validate layer; one
+# closing count.
 test:
 	$(PCL) test $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)')
 

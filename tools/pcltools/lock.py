@@ -3,7 +3,7 @@
 Runs share the managed tree and the build directories: a run re-applying
 the series while another one builds would pull files from under the
 build. The lock is held for a whole command; child tools/pcl processes
-(e.g. started by tests/e2e/run) see PCL_LOCK_HELD and do not take it again.
+(make test's tool tests) see PCL_LOCK_HELD and do not take it again.
 """
 
 from __future__ import annotations
