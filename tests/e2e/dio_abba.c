@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #define R		8		/* pages per half */
@@ -133,15 +132,50 @@ static bool verify_all(struct side *s)
 	return ok;
 }
 
+/* A thread that blocks until a byte arrives on the pipe. */
+static void *stuck(void *arg)
+{
+	char c;
+
+	return read(*(int *)arg, &c, 1) == 1 ? NULL : arg;
+}
+
+/*
+ * Controls, before the run: the hang detector reports a thread that does
+ * not return, and the data checks report a dst page written from the
+ * wrong src page.
+ */
+static void controls(struct side *a)
+{
+	int pipefd[2];
+	pthread_t t;
+	bool hung;
+
+	if (pipe(pipefd))
+		die("pipe", NULL);
+	start_thread(&t, stuck, &pipefd[0]);
+	hung = !join_bounded(&t, 1, 0.5);
+	if (write(pipefd[1], "x", 1) != 1)
+		die("write to pipe", NULL);
+	join_thread(t);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ktap_result(hung, "abba_hang_detector_sees_a_stuck_thread", NULL);
+
+	/* A.dst page 0 from B.src page 1, then put right again. */
+	write_direct(a->dfd, a->other->private + PAGE, PAGE, R * PAGE);
+	ktap_result(!verify_page(a, 0) && !verify_all(a),
+		    "abba_data_checks_see_a_misplaced_page", NULL);
+	write_direct(a->dfd, a->other->private, PAGE, R * PAGE);
+}
+
 int main(void)
 {
 	struct side a = { .seed = 1 }, b = { .seed = 2 };
-	struct timespec until;
-	pthread_t ta, tb;
+	pthread_t t[2];
 	double start;
-	int ea, eb;
 
-	ktap_begin("dio_abba", 3);
+	ktap_begin("dio_abba", 5);
 	open_side(&a, "abba_a", 0xa);
 	open_side(&b, "abba_b", 0xb);
 	a.other = &b;
@@ -149,16 +183,13 @@ int main(void)
 	/* The dst halves start as the final content, so every write is checked. */
 	write_direct(a.dfd, b.private, R * PAGE, R * PAGE);
 	write_direct(b.dfd, a.private, R * PAGE, R * PAGE);
+	controls(&a);
 
 	start = now();
 	deadline = start + DEADLINE;
-	start_thread(&ta, writer, &a);
-	start_thread(&tb, writer, &b);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += DEADLINE + 20;
-	ea = pthread_timedjoin_np(ta, NULL, &until);
-	eb = pthread_timedjoin_np(tb, NULL, &until);
-	if (ea || eb) {
+	start_thread(&t[0], writer, &a);
+	start_thread(&t[1], writer, &b);
+	if (!join_bounded(t, 2, DEADLINE + 20)) {
 		diag("writers still running %.0f s after the deadline: hang",
 		     now() - deadline);
 		ktap_result(false, "abba_no_hang", "hang");

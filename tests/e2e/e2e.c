@@ -111,12 +111,8 @@ double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, const char *arg)
+void die(const char *what, const char *arg)
 {
-	/*
-	 * A broken environment: say so and stop as a failing program (its
-	 * missing results make the run incomplete, which names the cause).
-	 */
 	printf("# fatal: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
 	fflush(stdout);
 	exit(1);
@@ -354,4 +350,22 @@ void join_thread(pthread_t t)
 	errno = pthread_join(t, NULL);
 	if (errno)
 		die("pthread_join", NULL);
+}
+
+bool join_bounded(const pthread_t *t, int n, double seconds)
+{
+	struct timespec until;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	for (i = 0; i < n; i++)
+		if (pthread_timedjoin_np(t[i], NULL, &until))
+			return false;
+	return true;
 }

@@ -39,6 +39,13 @@ int ktap_end(void);
 	__ok;								\
 })
 
+/*
+ * A broken environment: "# fatal: what arg: strerror(errno)", and the
+ * program exits 1 (its missing results make the run incomplete, which
+ * names the cause).
+ */
+void die(const char *what, const char *arg) __attribute__((noreturn));
+
 /* Environment set by init */
 const char *e2e_dir(void);		/* E2E_DIR: a directory on ext2 */
 bool mechanism_on(void);		/* E2E_MECHANISM != "off" */
@@ -96,5 +103,11 @@ int probe_load(const volatile uint64_t *addr, uint64_t *value);
 typedef void *(*thread_fn)(void *);
 void start_thread(pthread_t *t, thread_fn fn, void *arg);
 void join_thread(pthread_t t);
+/*
+ * Join n threads, all within 'seconds' from now: true when every one
+ * returned, false when one is still running (a hang: the rest are left
+ * behind, the process cannot clean them up).
+ */
+bool join_bounded(const pthread_t *t, int n, double seconds);
 
 #endif

@@ -18,6 +18,11 @@
  *  - [HALF, NPAGES) reads as 0, FRESH or SIGBUS; OLD only before the
  *    first truncate returned; anything else is corrupt;
  *  - nothing hangs.
+ *
+ * The controls run the race again, shorter, with two faults injected into
+ * the test itself: the generation writer publishes a generation before
+ * writing it, and the truncater writes OLD back after extending the file.
+ * The checker must see stale generations and old data in that run.
  */
 #include "e2e.h"
 
@@ -36,6 +41,7 @@
 #define HALF		8
 #define SIZE		(NPAGES * PAGE)
 #define SECONDS		8.0
+#define INJECT_SECONDS	2.0
 #define OLD		0x01d01d01d01d01d0ULL
 #define FRESH		0xf7e5f7e5f7e5f7e5ULL
 #define EXAMPLES	3
@@ -45,6 +51,7 @@ static int bfd, dfd;
 static uint8_t *map;
 static _Atomic uint64_t published;
 static atomic_bool truncated, stop;
+static bool injected;		/* the controls' faults */
 static atomic_long sigbus_low, sigbus_high, loads, preads, cycles, writes;
 static atomic_long stale_gen, old_data, corrupt, examples;
 
@@ -83,15 +90,24 @@ static void judge(int p, uint64_t v, uint64_t before, bool was_truncated)
 
 static void *truncater(void *arg)
 {
+	uint8_t *old = alloc_aligned(PAGE);
+
 	(void)arg;
+	fill_gen(old, OLD, PAGE);
 	while (!atomic_load(&stop)) {
 		if (ftruncate(bfd, HALF * PAGE) || ftruncate(bfd, SIZE)) {
 			diag("ftruncate: %s", strerror(errno));
 			break;
 		}
 		atomic_store(&truncated, true);
+		/* Injected: data cut off by the truncate comes back. */
+		if (injected && pwrite(dfd, old, PAGE, HALF * PAGE) != PAGE) {
+			diag("truncater: %s", strerror(errno));
+			break;
+		}
 		atomic_fetch_add(&cycles, 1);
 	}
+	munmap(old, PAGE);
 	return NULL;
 }
 
@@ -103,6 +119,8 @@ static void *gen_writer(void *arg)
 	(void)arg;
 	for (gen = 1; !atomic_load(&stop); gen++) {
 		fill_gen(buf, gen, HALF * PAGE);
+		if (injected)	/* published before it is written */
+			atomic_store(&published, gen);
 		if (pwrite(dfd, buf, HALF * PAGE, 0) != HALF * PAGE) {
 			diag("generation writer: %s", strerror(errno));
 			break;
@@ -249,63 +267,99 @@ static void partial_page(void)
 	ktap_result(ok, "partial_last_page", NULL);
 }
 
-static void race(void)
+/* Counters and shared state back to the start of a run. */
+static void reset_race(void)
+{
+	atomic_long *counters[] = { &sigbus_low, &sigbus_high, &loads,
+				    &preads, &cycles, &writes, &stale_gen,
+				    &old_data, &corrupt, &examples };
+	size_t i;
+
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		atomic_store(counters[i], 0);
+	atomic_store(&published, 0);
+	atomic_store(&truncated, false);
+	atomic_store(&stop, false);
+}
+
+/* The racing threads for 'seconds'; false when they hung (reported). */
+static bool run_race(uint32_t tag, double seconds)
 {
 	pthread_t t[5];
 	thread_fn fns[5] = { truncater, gen_writer, fresh_writer, faulter,
 			     preader };
-	uint8_t *init = alloc_aligned(SIZE), *buf;
-	struct timespec until;
+	uint8_t *init = alloc_aligned(SIZE);
 	double start;
-	int i, err = 0;
+	int i;
 
-	bfd = setup(5);
+	reset_race();
+	bfd = setup(tag);
 	dfd = open_direct(path, O_RDWR);
 	fill_gen(init, 0, HALF * PAGE);
 	fill_gen(init + HALF * PAGE, OLD, (NPAGES - HALF) * PAGE);
 	write_direct(dfd, init, SIZE, 0);
+	munmap(init, SIZE);
 
 	start = now();
 	for (i = 0; i < 5; i++)
 		start_thread(&t[i], fns[i], NULL);
-	while (now() < start + SECONDS)
+	while (now() < start + seconds)
 		usleep(100000);
 	atomic_store(&stop, true);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 20;
-	for (i = 0; i < 5; i++)
-		err |= pthread_timedjoin_np(t[i], NULL, &until);
-	if (err) {
+	if (!join_bounded(t, 5, 20))
+		return false;
+	diag("%s%.1f s: %ld truncate cycles, %ld O_DIRECT writes, %ld loads, "
+	     "%ld preads, SIGBUS %ld below / %ld beyond HALF",
+	     injected ? "injected faults: " : "", now() - start,
+	     atomic_load(&cycles), atomic_load(&writes), atomic_load(&loads),
+	     atomic_load(&preads), atomic_load(&sigbus_low),
+	     atomic_load(&sigbus_high));
+	return true;
+}
+
+/* Judge the final state: latest generation below HALF, no OLD above. */
+static void judge_final(void)
+{
+	uint8_t *buf = read_direct(dfd, SIZE, 0);
+	int i;
+
+	if (!buf) {
+		atomic_fetch_add(&corrupt, 1);
+		return;
+	}
+	for (i = 0; i < NPAGES; i++)
+		judge(i, *(uint64_t *)(buf + i * PAGE),
+		      atomic_load(&published), true);
+	munmap(buf, SIZE);
+}
+
+static void finish_run(void)
+{
+	munmap(map, SIZE);
+	close(dfd);
+	close(bfd);
+}
+
+static void race(void)
+{
+	if (!run_race(5, SECONDS)) {
 		diag("threads still running 20 s after the end: hang");
 		ktap_result(false, "truncate_race_no_hang", NULL);
 		ktap_skip("truncate_race_no_old_data", "hang");
 		ktap_skip("truncate_race_no_stale_generation", "hang");
 		ktap_skip("truncate_race_sigbus_only_beyond_eof", "hang");
+		ktap_skip("checker_detects_injected_stale_generations", "hang");
+		ktap_skip("checker_detects_injected_old_data", "hang");
 		fflush(stdout);
 		_exit(1);
 	}
-	diag("%.1f s: %ld truncate cycles, %ld O_DIRECT writes, %ld loads, "
-	     "%ld preads, SIGBUS %ld below / %ld beyond HALF",
-	     now() - start, atomic_load(&cycles), atomic_load(&writes),
-	     atomic_load(&loads), atomic_load(&preads),
-	     atomic_load(&sigbus_low), atomic_load(&sigbus_high));
 	diag("stale_reads mode=%s total=%ld (truncate race; old data %ld, "
 	     "corrupt %ld)", mechanism_on() ? "on" : "off",
 	     atomic_load(&stale_gen), atomic_load(&old_data),
 	     atomic_load(&corrupt));
 	ktap_result(atomic_load(&cycles) > 0 && atomic_load(&writes) > 0,
 		    "truncate_race_no_hang", NULL);
-
-	/* The final state: latest generation below HALF, no OLD above. */
-	buf = read_direct(dfd, SIZE, 0);
-	if (buf) {
-		for (i = 0; i < NPAGES; i++)
-			judge(i, *(uint64_t *)(buf + i * PAGE),
-			      atomic_load(&published), true);
-		munmap(buf, SIZE);
-	} else {
-		atomic_fetch_add(&corrupt, 1);
-	}
+	judge_final();
 	ktap_result(!atomic_load(&old_data) && !atomic_load(&corrupt),
 		    "truncate_race_no_old_data", NULL);
 	if (mechanism_on())
@@ -317,14 +371,42 @@ static void race(void)
 			  "checked)", atomic_load(&stale_gen));
 	ktap_result(!atomic_load(&sigbus_low) && atomic_load(&sigbus_high),
 		    "truncate_race_sigbus_only_beyond_eof", NULL);
+	finish_run();
+}
+
+static void controls(void)
+{
+	bool ran;
+
+	injected = true;
+	ran = run_race(6, INJECT_SECONDS);
+	injected = false;
+	if (!ran) {
+		diag("injected run: threads still running 20 s after the end");
+		ktap_result(false, "checker_detects_injected_stale_generations",
+			    "hang");
+		ktap_result(false, "checker_detects_injected_old_data", "hang");
+		fflush(stdout);
+		_exit(1);
+	}
+	judge_final();
+	diag("stale_reads mode=injected total=%ld (truncate race; old data "
+	     "%ld, corrupt %ld)", atomic_load(&stale_gen),
+	     atomic_load(&old_data), atomic_load(&corrupt));
+	ktap_result(atomic_load(&stale_gen) > 0,
+		    "checker_detects_injected_stale_generations", NULL);
+	ktap_result(atomic_load(&old_data) > 0,
+		    "checker_detects_injected_old_data", NULL);
+	finish_run();
 }
 
 int main(void)
 {
 	path = test_path("truncate");
-	ktap_begin("truncate", 6);
+	ktap_begin("truncate", 8);
 	sigbus_beyond_eof();
 	partial_page();
 	race();
+	controls();
 	return ktap_end();
 }
