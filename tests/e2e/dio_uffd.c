@@ -6,6 +6,13 @@
  *    buffered reader and a faulter of the same file, at another offset,
  *    must finish, or die on SIGKILL; then the stuck writer dies on
  *    SIGKILL too;
+ *  - faults that cannot be retried (futex's fault_in_user_writeable() on a
+ *    MAP_SHARED page of the file, remote gup through /proc/self/mem) come
+ *    while a write waits for its source, and an mmap() queues for the mmap
+ *    lock behind them; then the source is served.  A write that held the
+ *    target's block lock while faulting its source would need the mmap
+ *    lock behind the queued mmap(), which waits for the fault, which
+ *    waits for block: all three must complete;
  *  - the handler reads the target file (buffered, not cached) to serve a
  *    page: a write holding the target's block lock while its source
  *    faults would wait for the handler, and the handler for the lock;
@@ -16,8 +23,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +46,18 @@
 static char *path;
 
 struct handler {
-	int uffd, fd;
-	bool serve;
+	int uffd;
+	int fd;			/* serve from this file, or the TAG pattern */
+	bool serve;		/* false: never answer */
+	atomic_bool faulted;	/* a fault has arrived */
+	atomic_bool gate;	/* answer only once this is set */
 	int served;
 };
 
-/* Serve each missing page from the file at its offset in the region. */
+/*
+ * Serve each missing page from the file (or the pattern) at its offset in
+ * the region, once the gate is open.
+ */
 static void *handle(void *arg)
 {
 	struct handler *h = arg;
@@ -57,12 +72,18 @@ static void *handle(void *arg)
 			break;
 		if (msg.event != UFFD_EVENT_PAGEFAULT)
 			continue;
+		atomic_store(&h->faulted, true);
 		if (!h->serve) {
 			pause();
 			continue;
 		}
+		while (!atomic_load(&h->gate))
+			usleep(1000);
 		addr = msg.arg.pagefault.address & ~(PAGE - 1);
-		if (pread(h->fd, page, PAGE, h->served * PAGE) != (ssize_t)PAGE)
+		if (h->fd < 0)
+			fill_pattern(page, TAG, h->served * PAGE, PAGE);
+		else if (pread(h->fd, page, PAGE, h->served * PAGE) !=
+			 (ssize_t)PAGE)
 			memset(page, 0, PAGE);
 		copy.dst = addr;
 		copy.src = (unsigned long)page;
@@ -103,7 +124,7 @@ static void *uffd_region(struct handler *h, pthread_t *t)
 static void served_from_the_target(void)
 {
 	const char *name = "write_from_a_source_served_by_reading_the_target";
-	struct handler h = { .serve = true };
+	struct handler h = { .serve = true, .gate = true };
 	const uint8_t *src;
 	pthread_t ht;
 	bool ok = true;
@@ -187,7 +208,7 @@ static void stuck_source(void)
 	ok &= CHECK(drop_all_caches(), "drop_caches failed");
 	w = fork();
 	if (w == 0) {
-		struct handler h = { .serve = false };
+		struct handler h = { .fd = -1, .serve = false };
 		const void *src;
 		pthread_t ht;
 		int dfd;
@@ -222,11 +243,145 @@ static void stuck_source(void)
 	ktap_result(ok, name, NULL);
 }
 
+static atomic_bool fault_failed;
+
+/* A fault that cannot be retried: FUTEX_WAKE_OP on a page not mapped. */
+static void *futex_fault(void *addr)
+{
+	static uint32_t word1;
+	long r;
+
+	r = syscall(SYS_futex, &word1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 1,
+		    (void *)1UL, addr,
+		    FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0));
+	if (r < 0) {
+		diag("futex(FUTEX_WAKE_OP): %s", strerror(errno));
+		atomic_store(&fault_failed, true);
+	}
+	return NULL;
+}
+
+/* Remote gup (get_user_pages_remote() without @locked): /proc/self/mem. */
+static void *remote_gup(void *addr)
+{
+	int fd = open("/proc/self/mem", O_RDONLY);
+	uint64_t v;
+	ssize_t n = -1;
+
+	if (fd >= 0)
+		n = pread(fd, &v, sizeof(v), (off_t)(uintptr_t)addr);
+	if (n != sizeof(v)) {
+		diag("pread /proc/self/mem: %zd (%s)", n, strerror(errno));
+		atomic_store(&fault_failed, true);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* A writer of the mmap lock: an mmap() and munmap(). */
+static void *mapper(void *arg)
+{
+	void *m = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	(void)arg;
+	if (m == MAP_FAILED) {
+		diag("mmap: %s", strerror(errno));
+		atomic_store(&fault_failed, true);
+	} else {
+		munmap(m, PAGE);
+	}
+	return NULL;
+}
+
+struct write_job {
+	int fd;
+	const void *src;
+	ssize_t n;
+	int err;
+};
+
+static void *writer(void *arg)
+{
+	struct write_job *w = arg;
+
+	w->n = pwrite(w->fd, w->src, LEN, TARGET);
+	w->err = errno;
+	return NULL;
+}
+
+/* Wait up to 'bound' seconds for *flag. */
+static bool wait_flag(atomic_bool *flag, double bound)
+{
+	double start = now();
+
+	while (!atomic_load(flag) && now() - start < bound)
+		usleep(1000);
+	return atomic_load(flag);
+}
+
+static void no_retry_fault(const char *name, thread_fn fault)
+{
+	struct handler h = { .fd = -1, .serve = true };
+	struct write_job w = { .n = -1 };
+	pthread_t ht, t[3];
+	void *page;
+	bool ok = true;
+	uint8_t *buf;
+	int fd;
+
+	atomic_store(&fault_failed, false);
+	fd = create_file(path, TAG, FILE_LEN);
+	ok &= CHECK(drop_all_caches(), "drop_caches failed");
+	/* Page 4 of the file: mapped, not in the page tables nor cached. */
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    4 * PAGE);
+	w.src = uffd_region(&h, &ht);
+	if (page == MAP_FAILED || !w.src) {
+		ktap_result(false, name, "setup");
+		return;
+	}
+	w.fd = open_direct(path, O_RDWR);
+	start_thread(&t[0], writer, &w);
+	ok &= CHECK(wait_flag(&h.faulted, 5.0), "the write never faulted");
+	start_thread(&t[1], fault, page);
+	usleep(300000);
+	start_thread(&t[2], mapper, NULL);
+	usleep(300000);
+	atomic_store(&h.gate, true);
+	if (!join_bounded(t, 3, BOUND)) {
+		ktap_result(false, name, "the write, the fault or the mmap() "
+			    "did not complete in %.0f s", BOUND);
+		fflush(stdout);
+		_exit(ktap_end());
+	}
+	diag("%s: write %zd of %lu bytes, %d pages served", name, w.n, LEN,
+	     h.served);
+	ok &= CHECK(w.n == (ssize_t)LEN, "the write returned %zd (%s)", w.n,
+		    w.n < 0 ? strerror(w.err) : "short");
+	ok &= CHECK(!atomic_load(&fault_failed), "the fault or mmap() failed");
+	buf = read_direct(w.fd, LEN, TARGET);
+	if (!buf || check_pattern(buf, TAG, 0, LEN) >= 0)
+		ok = CHECK(false, "the target does not hold the served bytes");
+	if (buf)
+		munmap(buf, LEN);
+	munmap(page, PAGE);
+	close(w.fd);
+	close(fd);
+	close(h.uffd);
+	ktap_result(ok, name, NULL);
+}
+
 int main(void)
 {
 	path = test_path("uffd_target");
-	ktap_begin("dio_uffd", 2);
+	ktap_begin("dio_uffd", 4);
 	stuck_source();
+	no_retry_fault("futex_fault_behind_a_waiting_write_completes",
+		       futex_fault);
+	no_retry_fault("remote_gup_behind_a_waiting_write_completes",
+		       remote_gup);
 	served_from_the_target();
 	return ktap_end();
 }
