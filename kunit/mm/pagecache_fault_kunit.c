@@ -23,6 +23,7 @@
 #include <linux/pagemap.h>
 #include <linux/ramfs.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
@@ -1055,11 +1056,167 @@ static void pagecache_add_path_checker_catches_a_mapping_not_opted_in(struct kun
 	KUNIT_EXPECT_LT(test, res.waited_ms, (s64)PCA_HOLD_MS / 2);
 }
 
+/* ---- Waits for add end on a fatal signal ---- */
+
+enum pck_how { PCK_READ, PCK_FAULT, PCK_UNKILLABLE };
+
+struct pck_victim {
+	enum pck_how		how;
+	struct file		*file;
+	struct mm_struct	*mm;	/* PCK_FAULT: the test's mm */
+	unsigned long		addr;	/* PCK_FAULT: the file, mapped */
+	long			ret;
+	struct completion	started;
+	struct completion	done;
+};
+
+/* Waits for add on the file in one of three ways; SIGKILL may end it. */
+static int pck_victim_fn(void *data)
+{
+	struct pck_victim *v = data;
+	struct address_space *mapping = v->file->f_mapping;
+	loff_t pos = 0;
+	char buf[16];
+
+	allow_signal(SIGKILL);
+	complete(&v->started);
+	switch (v->how) {
+	case PCK_READ:
+		v->ret = kernel_read(v->file, buf, sizeof(buf), &pos);
+		break;
+	case PCK_FAULT:
+		kthread_use_mm(v->mm);
+		v->ret = copy_from_user(buf, (void __user *)v->addr, 1) ?
+			 -EFAULT : 0;
+		kthread_unuse_mm(v->mm);
+		break;
+	case PCK_UNKILLABLE:	/* the control: an uninterruptible wait */
+		pagecache_add_get(&mapping->pagecache_lock);
+		pagecache_add_put(&mapping->pagecache_lock);
+		v->ret = 0;
+		break;
+	}
+	complete(&v->done);
+	return 0;
+}
+
+struct pck_holder {
+	struct address_space	*mapping;
+	struct completion	holding;
+	struct completion	release;
+	struct completion	done;
+};
+
+static int pck_holder_fn(void *data)
+{
+	struct pck_holder *h = data;
+
+	pagecache_block_get(&h->mapping->pagecache_lock);
+	complete(&h->holding);
+	wait_for_completion_timeout(&h->release, PCF_TIMEOUT);
+	pagecache_block_put(&h->mapping->pagecache_lock);
+	complete(&h->done);
+	return 0;
+}
+
+/*
+ * Start a victim waiting for add on file 0 while another kthread holds
+ * block, SIGKILL it, and report whether it returned while block was still
+ * held.  The holder then lets go, so that no victim is left waiting.
+ */
+static bool pck_killed_while_held(struct kunit *test, enum pck_how how,
+				  long *ret)
+{
+	struct pcg_ctx *ctx = test->priv;
+	struct pck_holder *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct pck_victim *v;
+	struct task_struct *ht, *vt;
+	bool ended;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	v->how = how;
+	v->file = ctx->files[0];
+	if (how == PCK_FAULT) {
+		v->addr = pcg_mmap_file(test, 0);
+		v->mm = current->mm;
+	}
+	h->mapping = v->file->f_mapping;
+	init_completion(&h->holding);
+	init_completion(&h->release);
+	init_completion(&h->done);
+	init_completion(&v->started);
+	init_completion(&v->done);
+
+	ht = kthread_run(pck_holder_fn, h, "pck_holder");
+	if (IS_ERR(ht)) {
+		kfree(v);
+		KUNIT_FAIL_AND_ABORT(test, "cannot start the holder thread");
+	}
+	wait_for_completion(&h->holding);
+	vt = kthread_run(pck_victim_fn, v, "pck_victim");
+	if (IS_ERR(vt)) {
+		complete(&h->release);
+		wait_for_completion(&h->done);
+		kfree(v);
+		KUNIT_FAIL_AND_ABORT(test, "cannot start the victim thread");
+	}
+	wait_for_completion(&v->started);
+	msleep(jiffies_to_msecs(PCF_BLOCKED_AFTER));
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&v->done),
+			       "the victim did not wait for the block holder");
+	send_sig(SIGKILL, vt, 1);
+	ended = wait_for_completion_timeout(&v->done, PCF_BLOCKED_AFTER * 5);
+	complete(&h->release);
+	wait_for_completion(&h->done);
+	/* A victim that never returns keeps *v: it is leaked, not freed. */
+	if (!ended)
+		KUNIT_ASSERT_TRUE_MSG(test,
+				      wait_for_completion_timeout(&v->done, PCF_TIMEOUT),
+				      "the victim never returned");
+	*ret = v->ret;
+	kfree(v);
+	return ended;
+}
+
+static void pagecache_add_wait_of_a_buffered_read_ends_on_sigkill(struct kunit *test)
+{
+	long ret;
+
+	KUNIT_EXPECT_TRUE_MSG(test, pck_killed_while_held(test, PCK_READ, &ret),
+			      "SIGKILL did not end the read's wait for add");
+	KUNIT_EXPECT_EQ(test, ret, (long)-EINTR);
+}
+
+static void pagecache_add_wait_of_a_fault_ends_on_sigkill(struct kunit *test)
+{
+	long ret;
+
+	KUNIT_EXPECT_TRUE_MSG(test, pck_killed_while_held(test, PCK_FAULT, &ret),
+			      "SIGKILL did not end the fault's wait for add");
+	KUNIT_EXPECT_EQ(test, ret, (long)-EFAULT);
+}
+
+/* The control: an uninterruptible wait must be seen not to end. */
+static void pagecache_add_kill_checker_catches_an_unkillable_wait(struct kunit *test)
+{
+	long ret;
+
+	KUNIT_EXPECT_FALSE_MSG(test,
+			       pck_killed_while_held(test, PCK_UNKILLABLE, &ret),
+			       "the checker missed a wait that SIGKILL cannot end");
+	KUNIT_EXPECT_EQ(test, ret, 0L);
+}
+
 static struct kunit_case pca_test_cases[] = {
 	KUNIT_CASE_PARAM(pagecache_add_path_waits_while_block_is_held,
 			 pca_path_gen_params),
 	KUNIT_CASE(pagecache_readahead_adds_folios_when_the_lock_is_free),
 	KUNIT_CASE(pagecache_add_path_checker_catches_a_mapping_not_opted_in),
+	KUNIT_CASE(pagecache_add_wait_of_a_buffered_read_ends_on_sigkill),
+	KUNIT_CASE(pagecache_add_wait_of_a_fault_ends_on_sigkill),
+	KUNIT_CASE(pagecache_add_kill_checker_catches_an_unkillable_wait),
 	{}
 };
 
