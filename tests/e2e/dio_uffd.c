@@ -24,13 +24,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,88 +43,11 @@
 
 static char *path;
 
-struct handler {
-	int uffd;
-	int fd;			/* serve from this file, or the TAG pattern */
-	bool serve;		/* false: never answer */
-	atomic_bool faulted;	/* a fault has arrived */
-	atomic_bool gate;	/* answer only once this is set */
-	int served;
-};
-
-/*
- * Serve each missing page from the file (or the pattern) at its offset in
- * the region, once the gate is open.
- */
-static void *handle(void *arg)
-{
-	struct handler *h = arg;
-	uint8_t *page = alloc_aligned(PAGE);
-	struct uffd_msg msg;
-
-	for (;;) {
-		struct uffdio_copy copy;
-		unsigned long addr;
-
-		if (read(h->uffd, &msg, sizeof(msg)) != sizeof(msg))
-			break;
-		if (msg.event != UFFD_EVENT_PAGEFAULT)
-			continue;
-		atomic_store(&h->faulted, true);
-		if (!h->serve) {
-			pause();
-			continue;
-		}
-		while (!atomic_load(&h->gate))
-			usleep(1000);
-		addr = msg.arg.pagefault.address & ~(PAGE - 1);
-		if (h->fd < 0)
-			fill_pattern(page, TAG, h->served * PAGE, PAGE);
-		else if (pread(h->fd, page, PAGE, h->served * PAGE) !=
-			 (ssize_t)PAGE)
-			memset(page, 0, PAGE);
-		copy.dst = addr;
-		copy.src = (unsigned long)page;
-		copy.len = PAGE;
-		copy.mode = 0;
-		copy.copy = 0;
-		if (ioctl(h->uffd, UFFDIO_COPY, &copy))
-			break;
-		h->served++;
-	}
-	return NULL;
-}
-
-/* A 16-page region registered for missing faults with a handler. */
-static void *uffd_region(struct handler *h, pthread_t *t)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	void *region;
-
-	h->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (h->uffd < 0)
-		return CHECK(false, "userfaultfd: %s (CONFIG_USERFAULTFD?)",
-			     strerror(errno)), NULL;
-	if (ioctl(h->uffd, UFFDIO_API, &api))
-		return CHECK(false, "UFFDIO_API: %s", strerror(errno)), NULL;
-	region = alloc_aligned(LEN);
-	reg.range.start = (unsigned long)region;
-	reg.range.len = LEN;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(h->uffd, UFFDIO_REGISTER, &reg))
-		return CHECK(false, "UFFDIO_REGISTER: %s", strerror(errno)),
-		       NULL;
-	start_thread(t, handle, h);
-	return region;
-}
-
 static void served_from_the_target(void)
 {
 	const char *name = "write_from_a_source_served_by_reading_the_target";
-	struct handler h = { .serve = true, .gate = true };
+	struct uffd_source h = { .tag = TAG, .serve = true, .gate = true };
 	const uint8_t *src;
-	pthread_t ht;
 	bool ok = true;
 	double start;
 	uint8_t *buf;
@@ -138,7 +59,7 @@ static void served_from_the_target(void)
 	ok &= CHECK(drop_all_caches(), "drop_caches failed");
 	h.fd = open_buffered(path, O_RDONLY);
 	posix_fadvise(h.fd, 0, 0, POSIX_FADV_RANDOM);
-	src = uffd_region(&h, &ht);
+	src = uffd_source_map(&h, LEN);
 	if (!src) {
 		ktap_result(false, name, "no userfaultfd");
 		return;
@@ -208,12 +129,11 @@ static void stuck_source(void)
 	ok &= CHECK(drop_all_caches(), "drop_caches failed");
 	w = fork();
 	if (w == 0) {
-		struct handler h = { .fd = -1, .serve = false };
+		struct uffd_source h = { .fd = -1, .tag = TAG };
 		const void *src;
-		pthread_t ht;
-		int dfd;
+			int dfd;
 
-		src = uffd_region(&h, &ht);
+		src = uffd_source_map(&h, LEN);
 		dfd = open_direct(path, O_RDWR);
 		if (src && pwrite(dfd, src, LEN, TARGET) < 0)
 			_exit(1);
@@ -311,21 +231,11 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* Wait up to 'bound' seconds for *flag. */
-static bool wait_flag(atomic_bool *flag, double bound)
-{
-	double start = now();
-
-	while (!atomic_load(flag) && now() - start < bound)
-		usleep(1000);
-	return atomic_load(flag);
-}
-
 static void no_retry_fault(const char *name, thread_fn fault)
 {
-	struct handler h = { .fd = -1, .serve = true };
+	struct uffd_source h = { .fd = -1, .tag = TAG, .serve = true };
 	struct write_job w = { .n = -1 };
-	pthread_t ht, t[3];
+	pthread_t t[3];
 	void *page;
 	bool ok = true;
 	uint8_t *buf;
@@ -337,14 +247,14 @@ static void no_retry_fault(const char *name, thread_fn fault)
 	/* Page 4 of the file: mapped, not in the page tables nor cached. */
 	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    4 * PAGE);
-	w.src = uffd_region(&h, &ht);
+	w.src = uffd_source_map(&h, LEN);
 	if (page == MAP_FAILED || !w.src) {
 		ktap_result(false, name, "setup");
 		return;
 	}
 	w.fd = open_direct(path, O_RDWR);
 	start_thread(&t[0], writer, &w);
-	ok &= CHECK(wait_flag(&h.faulted, 5.0), "the write never faulted");
+	ok &= CHECK(uffd_source_wait_fault(&h, 5.0), "the write never faulted");
 	start_thread(&t[1], fault, page);
 	usleep(300000);
 	start_thread(&t[2], mapper, NULL);

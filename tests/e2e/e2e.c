@@ -5,11 +5,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,4 +371,75 @@ bool join_bounded(const pthread_t *t, int n, double seconds)
 		if (pthread_timedjoin_np(t[i], NULL, &until))
 			return false;
 	return true;
+}
+
+static void *uffd_serve(void *arg)
+{
+	struct uffd_source *s = arg;
+	uint8_t *page = alloc_aligned(PAGE);
+	struct uffd_msg msg;
+
+	for (;;) {
+		struct uffdio_copy copy;
+		off_t off = (off_t)s->served * PAGE;
+
+		if (read(s->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			break;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		s->faulted = true;
+		if (!s->serve) {
+			pause();
+			continue;
+		}
+		while (!s->gate)
+			usleep(1000);
+		if (s->fd < 0)
+			fill_pattern(page, s->tag, off, PAGE);
+		else if (pread(s->fd, page, PAGE, off) != (ssize_t)PAGE)
+			memset(page, 0, PAGE);
+		copy.dst = msg.arg.pagefault.address & ~(PAGE - 1);
+		copy.src = (unsigned long)page;
+		copy.len = PAGE;
+		copy.mode = 0;
+		copy.copy = 0;
+		if (ioctl(s->uffd, UFFDIO_COPY, &copy))
+			break;
+		s->served++;
+	}
+	return NULL;
+}
+
+void *uffd_source_map(struct uffd_source *s, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	pthread_t t;
+	void *region;
+
+	s->uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (s->uffd < 0)
+		return CHECK(false, "userfaultfd: %s (CONFIG_USERFAULTFD?)",
+			     strerror(errno)), NULL;
+	if (ioctl(s->uffd, UFFDIO_API, &api))
+		return CHECK(false, "UFFDIO_API: %s", strerror(errno)), NULL;
+	region = alloc_aligned(len);
+	reg.range.start = (unsigned long)region;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
+		return CHECK(false, "UFFDIO_REGISTER: %s", strerror(errno)),
+		       NULL;
+	start_thread(&t, uffd_serve, s);
+	pthread_detach(t);
+	return region;
+}
+
+bool uffd_source_wait_fault(struct uffd_source *s, double bound)
+{
+	double start = now();
+
+	while (!s->faulted && now() - start < bound)
+		usleep(1000);
+	return s->faulted;
 }

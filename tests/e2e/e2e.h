@@ -99,6 +99,27 @@ extern __thread volatile int probe_armed;
 void probe_install(void);
 int probe_load(const volatile uint64_t *addr, uint64_t *value);
 
+/*
+ * A source buffer served by userfaultfd: uffd_source_map() registers len
+ * bytes of anonymous memory for missing faults and starts a thread that
+ * answers each one with a page read from fd at the next page offset (or,
+ * with fd < 0, the pattern 'tag' at that offset), once 'gate' is set;
+ * with 'serve' false it never answers.  'faulted' is set when the first
+ * fault arrives.  NULL (and a diagnostic) when userfaultfd is missing.
+ */
+struct uffd_source {
+	int fd;
+	uint32_t tag;
+	bool serve;
+	_Atomic bool gate;
+	_Atomic bool faulted;
+	int uffd;
+	int served;
+};
+void *uffd_source_map(struct uffd_source *s, size_t len);
+/* Wait up to 'bound' seconds for the first fault; true when it came. */
+bool uffd_source_wait_fault(struct uffd_source *s, double bound);
+
 /* Threads */
 typedef void *(*thread_fn)(void *);
 void start_thread(pthread_t *t, thread_fn fn, void *arg);

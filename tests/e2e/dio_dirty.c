@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A page of the target dirtied through a MAP_SHARED mapping while an
+ * O_DIRECT write to it is in flight: the demonstration of what stock
+ * 6.12 gets wrong.
+ *
+ * The window is held open deterministically: the write's source is served
+ * by userfaultfd, and a store goes to page STORE of the target range
+ * through a shared mapping once the write has faulted on its source.
+ * Then the source is served and the write completes.
+ *
+ * Stock (and ext2 with the mechanism off) invalidated the range before
+ * pinning the source: the store caches and dirties the page behind the
+ * write, the invalidation after the write fails on it ("Page cache
+ * invalidation failure on direct I/O"), fsync reports EIO, buffered reads
+ * after the write returned see the old bytes, and writeback later puts
+ * them back on disk over the new ones: a lost write.
+ *
+ * With the mechanism on, the write pins its source before it takes the
+ * lock and invalidates: the store lands before the write, which then
+ * writes the page back, drops it and overwrites it.  fsync succeeds,
+ * every read after the write returns the new bytes, on disk too.
+ *
+ * The case passes when the mechanism is on and nothing is lost, and,
+ * with the mechanism off, when the loss is seen: a kernel without the
+ * series that stops losing the write is reported, not passed silently.
+ */
+#include "e2e.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define NPAGES		16
+#define TARGET		4		/* first page of the write */
+#define LEN_PAGES	4
+#define LEN		(LEN_PAGES * PAGE)
+#define STORE		(TARGET + 1)	/* the page dirtied meanwhile */
+#define OLD_TAG		1
+#define NEW_TAG		2
+#define STORED		0x5707ed5707ed5707ULL
+#define BOUND		20.0
+#define INVAL_MSG	"Page cache invalidation failure on direct I/O"
+
+struct outcome {
+	ssize_t written;
+	int fsync_err;		/* 0 or errno */
+	int stale_after_return;	/* pages of a buffered read not NEW */
+	int inval_msgs;		/* INVAL_MSG lines the write added */
+	int lost_on_disk;	/* pages on disk not NEW after writeback */
+};
+
+/* Lines of the kernel log that contain INVAL_MSG. */
+static int count_inval_msgs(void)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *p;
+	int n = 0, len;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, INVAL_MSG)); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/* Pages of [TARGET, TARGET + LEN_PAGES) in buf that are not NEW_TAG's. */
+static int not_new(const uint8_t *buf)
+{
+	int p, n = 0;
+
+	for (p = 0; p < LEN_PAGES; p++)
+		n += check_pattern(buf + p * PAGE, NEW_TAG, p * PAGE, PAGE) >= 0;
+	return n;
+}
+
+struct write_job {
+	int fd;
+	const void *src;
+	ssize_t n;
+	int err;
+};
+
+static void *writer(void *arg)
+{
+	struct write_job *w = arg;
+
+	w->n = pwrite(w->fd, w->src, LEN, TARGET * PAGE);
+	w->err = errno;
+	return NULL;
+}
+
+static bool dirty_during_write(const char *path, struct outcome *o)
+{
+	struct uffd_source src = { .fd = -1, .tag = NEW_TAG, .serve = true };
+	struct write_job w = { .n = -1 };
+	int fd, msgs_before;
+	uint8_t *map, *buf;
+	pthread_t t;
+
+	fd = create_file(path, OLD_TAG, NPAGES * PAGE);
+	if (!CHECK(drop_all_caches(), "drop_caches failed"))
+		return false;
+	map = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	w.src = uffd_source_map(&src, LEN);
+	if (map == MAP_FAILED || !w.src)
+		return CHECK(false, "setup: mmap or userfaultfd failed");
+	w.fd = open_direct(path, O_RDWR);
+	msgs_before = count_inval_msgs();
+
+	start_thread(&t, writer, &w);
+	if (!CHECK(uffd_source_wait_fault(&src, 5.0),
+		   "the write never faulted on its source"))
+		return false;
+	*(volatile uint64_t *)(map + STORE * PAGE) = STORED;
+	src.gate = true;
+	if (!join_bounded(&t, 1, BOUND))
+		return CHECK(false, "the write did not complete in %.0f s",
+			     BOUND);
+	o->written = w.n;
+	if (w.n != (ssize_t)LEN)
+		diag("the write returned %zd (%s)", w.n,
+		     w.n < 0 ? strerror(w.err) : "short");
+
+	o->fsync_err = fsync(fd) ? errno : 0;
+	buf = alloc_aligned(LEN);
+	if (pread(fd, buf, LEN, TARGET * PAGE) != (ssize_t)LEN)
+		return CHECK(false, "buffered pread: %s", strerror(errno));
+	o->stale_after_return = not_new(buf);
+	o->inval_msgs = msgs_before < 0 ? -1 :
+			count_inval_msgs() - msgs_before;
+
+	/* Writeback of whatever is dirty, then the disk's own bytes. */
+	munmap(map, NPAGES * PAGE);
+	close(fd);
+	if (!CHECK(drop_all_caches(), "drop_caches failed"))
+		return false;
+	munmap(buf, LEN);
+	buf = read_direct(w.fd, LEN, TARGET * PAGE);
+	if (!buf)
+		return false;
+	o->lost_on_disk = not_new(buf);
+	munmap(buf, LEN);
+	close(w.fd);
+	close(src.uffd);
+	return true;
+}
+
+int main(void)
+{
+	const char *name = "write_over_a_page_dirtied_during_the_write";
+	struct outcome o = { 0 };
+	bool lost, ok;
+
+	ktap_begin("dio_dirty", 1);
+	if (!dirty_during_write(test_path("dirty"), &o)) {
+		ktap_result(false, name, "did not run");
+		return ktap_end();
+	}
+	diag("write %zd of %lu bytes; fsync: %s; pages stale after return: "
+	     "%d; \"invalidation failure\" messages: %d; pages lost on disk: "
+	     "%d", o.written, LEN, o.fsync_err ? strerror(o.fsync_err) : "ok",
+	     o.stale_after_return, o.inval_msgs, o.lost_on_disk);
+	diag("stale_reads mode=%s total=%d (dirtied during the write)",
+	     mechanism_on() ? "on" : "off", o.stale_after_return);
+	lost = o.fsync_err || o.stale_after_return || o.inval_msgs > 0 ||
+	       o.lost_on_disk;
+	if (mechanism_on()) {
+		ok = o.written == (ssize_t)LEN && !lost && o.inval_msgs == 0;
+		ktap_result(ok, name, NULL);
+	} else {
+		ok = o.lost_on_disk > 0 && o.fsync_err == EIO;
+		if (!ok)
+			diag("expected with the mechanism off (stock): the "
+			     "write lost on disk and fsync EIO; it was not");
+		ktap_result(ok, name, "mechanism off: the stock failure is "
+			    "expected");
+	}
+	return ktap_end();
+}
