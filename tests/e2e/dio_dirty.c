@@ -89,26 +89,10 @@ static int not_new(const uint8_t *buf)
 	return n;
 }
 
-struct write_job {
-	int fd;
-	const void *src;
-	ssize_t n;
-	int err;
-};
-
-static void *writer(void *arg)
-{
-	struct write_job *w = arg;
-
-	w->n = pwrite(w->fd, w->src, LEN, TARGET * PAGE);
-	w->err = errno;
-	return NULL;
-}
-
 static bool dirty_during_write(const char *path, struct outcome *o)
 {
 	struct uffd_source src = { .fd = -1, .tag = NEW_TAG, .serve = true };
-	struct write_job w = { .n = -1 };
+	struct bg_write w = { .len = LEN, .off = TARGET * PAGE };
 	int fd, msgs_before;
 	uint8_t *map, *buf;
 	pthread_t t;
@@ -118,13 +102,13 @@ static bool dirty_during_write(const char *path, struct outcome *o)
 		return false;
 	map = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   fd, 0);
-	w.src = uffd_source_map(&src, LEN);
-	if (map == MAP_FAILED || !w.src)
+	w.buf = uffd_source_map(&src, LEN);
+	if (map == MAP_FAILED || !w.buf)
 		return CHECK(false, "setup: mmap or userfaultfd failed");
 	w.fd = open_direct(path, O_RDWR);
 	msgs_before = count_inval_msgs();
 
-	start_thread(&t, writer, &w);
+	pwrite_start(&w, &t);
 	if (!CHECK(uffd_source_wait_fault(&src, 5.0),
 		   "the write never faulted on its source"))
 		return false;

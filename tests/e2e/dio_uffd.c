@@ -215,26 +215,10 @@ static void *mapper(void *arg)
 	return NULL;
 }
 
-struct write_job {
-	int fd;
-	const void *src;
-	ssize_t n;
-	int err;
-};
-
-static void *writer(void *arg)
-{
-	struct write_job *w = arg;
-
-	w->n = pwrite(w->fd, w->src, LEN, TARGET);
-	w->err = errno;
-	return NULL;
-}
-
 static void no_retry_fault(const char *name, thread_fn fault)
 {
 	struct uffd_source h = { .fd = -1, .tag = TAG, .serve = true };
-	struct write_job w = { .n = -1 };
+	struct bg_write w = { .len = LEN, .off = TARGET };
 	pthread_t t[3];
 	void *page;
 	bool ok = true;
@@ -247,13 +231,13 @@ static void no_retry_fault(const char *name, thread_fn fault)
 	/* Page 4 of the file: mapped, not in the page tables nor cached. */
 	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		    4 * PAGE);
-	w.src = uffd_source_map(&h, LEN);
-	if (page == MAP_FAILED || !w.src) {
+	w.buf = uffd_source_map(&h, LEN);
+	if (page == MAP_FAILED || !w.buf) {
 		ktap_result(false, name, "setup");
 		return;
 	}
 	w.fd = open_direct(path, O_RDWR);
-	start_thread(&t[0], writer, &w);
+	pwrite_start(&w, &t[0]);
 	ok &= CHECK(uffd_source_wait_fault(&h, 5.0), "the write never faulted");
 	start_thread(&t[1], fault, page);
 	usleep(300000);

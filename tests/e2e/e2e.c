@@ -203,19 +203,9 @@ bool write_direct(int fd, const void *buf, size_t len, off_t off)
 	return true;
 }
 
-struct bounded_write {
-	int fd;
-	const void *buf;
-	size_t len;
-	off_t off;
-	ssize_t n;
-	int err;
-	volatile bool done;
-};
-
-static void *bounded_writer(void *arg)
+static void *bg_writer(void *arg)
 {
-	struct bounded_write *w = arg;
+	struct bg_write *w = arg;
 
 	w->n = pwrite(w->fd, w->buf, w->len, w->off);
 	w->err = errno;
@@ -223,17 +213,23 @@ static void *bounded_writer(void *arg)
 	return NULL;
 }
 
+void pwrite_start(struct bg_write *w, pthread_t *t)
+{
+	w->n = -1;
+	w->done = false;
+	start_thread(t, bg_writer, w);
+}
+
 bool pwrite_bounded(int fd, const void *buf, size_t len, off_t off,
 		    double bound, ssize_t *n, int *err)
 {
 	/* Static: a stuck writer keeps using it after we return. */
-	static struct bounded_write w;
+	static struct bg_write w;
 	double start = now();
 	pthread_t t;
 
-	w = (struct bounded_write){ .fd = fd, .buf = buf, .len = len,
-				    .off = off, .n = -1 };
-	start_thread(&t, bounded_writer, &w);
+	w = (struct bg_write){ .fd = fd, .buf = buf, .len = len, .off = off };
+	pwrite_start(&w, &t);
 	while (!w.done && now() - start < bound)
 		usleep(10000);
 	if (!w.done)

@@ -62,6 +62,20 @@ int create_file(const char *path, uint32_t tag, size_t len);
 /* Write len bytes at off with O_DIRECT from an aligned copy of buf. */
 bool write_direct(int fd, const void *buf, size_t len, off_t off);
 /*
+ * pwrite() in a thread of its own: pwrite_start() starts it in *t; once
+ * the thread is joined (join_bounded()), n and err hold the result.
+ */
+struct bg_write {
+	int fd;
+	const void *buf;
+	size_t len;
+	off_t off;
+	ssize_t n;
+	int err;
+	volatile bool done;
+};
+void pwrite_start(struct bg_write *w, pthread_t *t);
+/*
  * pwrite() in a thread, waited for up to 'bound' seconds: true with *n and
  * *err set when it returned, false when it is still stuck in the kernel
  * (the thread is left behind; the process cannot clean it up).
