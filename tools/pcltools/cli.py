@@ -239,8 +239,10 @@ def parser() -> argparse.ArgumentParser:
     kernel_tree_opt(sp)
     sp.add_argument('--junit', metavar='FILE')
     sp.add_argument('--only', metavar='LAYERS',
-                    help='comma-separated subset of: ' +
-                    ','.join(layers.all_layers()))
+                    help='comma-separated subset of the KUnit layers and '
+                    'validate: ' + ','.join([*layers.all_layers(),
+                                             'validate']) +
+                    ' (the tool tests and the end-to-end layer always run)')
     sp.set_defaults(func=cmd_test)
 
     e2e_cli.add_parser(sub, kernel_tree_opt,

@@ -1,7 +1,7 @@
 """make bench, direct I/O part: O_DIRECT write throughput on ext2 in UML
 with the page cache lock on and off.
 
-tests/e2e/dio_bench (run by e2e_run.run_bench with tests/e2e/bench-plan, in
+tests/e2e/dio_bench (run by e2e/run.py's run_bench() with tests/e2e/bench-plan, in
 the e2e variants "on" and "off", the latter booted with
 ext2.pagecache_lock=0; BOOTS boots of each, in turn, so that a drifting
 host load weighs on both alike) prints one KTAP diagnostic per

@@ -1,6 +1,6 @@
 """KTAP: its line patterns, assembling documents from parts, and counting
 them with the tree's own `kunit.py parse` (used by the KUnit layers, the
-end-to-end layer, the benchmark and the kernel-log scan)."""
+end-to-end layer and its benchmark boots, and the kernel-log scan)."""
 
 from __future__ import annotations
 

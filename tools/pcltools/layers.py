@@ -1,5 +1,6 @@
-"""The one table of KUnit configurations: the test layers of make test
-and make run, and the benchmark's machines (make bench). A layer names
+"""The table of KUnit configurations: the test layers of make test and
+make run, and the benchmark's machines (make bench); check's base and
+tip runs use the UML machine with the series' own kunitconfigs. A layer names
 its build directory, its kunitconfig fragments and its machine."""
 
 from __future__ import annotations
