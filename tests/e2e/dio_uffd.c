@@ -131,7 +131,7 @@ static void stuck_source(void)
 	if (w == 0) {
 		struct uffd_source h = { .fd = -1, .tag = TAG };
 		const void *src;
-			int dfd;
+		int dfd;
 
 		src = uffd_source_map(&h, LEN);
 		dfd = open_direct(path, O_RDWR);
