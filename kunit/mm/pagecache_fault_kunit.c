@@ -875,10 +875,13 @@ static struct kunit_suite pcg_test_suite = {
 
 #define PCA_HOLD_MS	200
 
+/* A kthread holding @mapping for block until released or @hold passes. */
 struct pca_holder {
 	struct address_space	*mapping;
+	unsigned long		hold;		/* jiffies */
 	unsigned long		nrpages_while_held;
 	struct completion	holding;
+	struct completion	release;
 	struct completion	done;
 };
 
@@ -888,11 +891,34 @@ static int pca_holder_fn(void *data)
 
 	pagecache_block_get(&h->mapping->pagecache_lock);
 	complete(&h->holding);
-	msleep(PCA_HOLD_MS);
+	wait_for_completion_timeout(&h->release, h->hold);
 	h->nrpages_while_held = READ_ONCE(h->mapping->nrpages);
 	pagecache_block_put(&h->mapping->pagecache_lock);
 	complete(&h->done);
 	return 0;
+}
+
+/* Start a holder and wait until it holds block; NULL if it cannot start. */
+static struct pca_holder *pca_hold(struct address_space *mapping,
+				   unsigned long hold)
+{
+	struct pca_holder *h = kzalloc(sizeof(*h), GFP_KERNEL);
+	struct task_struct *t;
+
+	if (!h)
+		return NULL;
+	h->mapping = mapping;
+	h->hold = hold;
+	init_completion(&h->holding);
+	init_completion(&h->release);
+	init_completion(&h->done);
+	t = kthread_run(pca_holder_fn, h, "pca_holder");
+	if (IS_ERR(t)) {
+		kfree(h);
+		return NULL;
+	}
+	wait_for_completion(&h->holding);
+	return h;
 }
 
 struct pca_path {
@@ -980,20 +1006,12 @@ static bool pca_run(struct kunit *test, const struct pca_path *path,
 {
 	struct pcg_ctx *ctx = test->priv;
 	struct file *file = ctx->files[0];
-	struct pca_holder *h = kzalloc(sizeof(*h), GFP_KERNEL);
-	struct task_struct *t;
+	struct pca_holder *h;
 	ktime_t start;
 
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	h->mapping = file->f_mapping;
-	init_completion(&h->holding);
-	init_completion(&h->done);
-	t = kthread_run(pca_holder_fn, h, "pca_holder");
-	if (IS_ERR(t)) {
-		kfree(h);
+	h = pca_hold(file->f_mapping, msecs_to_jiffies(PCA_HOLD_MS));
+	if (!h)
 		KUNIT_FAIL_AND_ABORT(test, "cannot start the holder thread");
-	}
-	wait_for_completion(&h->holding);
 
 	start = ktime_get();
 	res->ret = path->run(test, file);
@@ -1100,25 +1118,6 @@ static int pck_victim_fn(void *data)
 	return 0;
 }
 
-struct pck_holder {
-	struct address_space	*mapping;
-	struct completion	holding;
-	struct completion	release;
-	struct completion	done;
-};
-
-static int pck_holder_fn(void *data)
-{
-	struct pck_holder *h = data;
-
-	pagecache_block_get(&h->mapping->pagecache_lock);
-	complete(&h->holding);
-	wait_for_completion_timeout(&h->release, PCF_TIMEOUT);
-	pagecache_block_put(&h->mapping->pagecache_lock);
-	complete(&h->done);
-	return 0;
-}
-
 /*
  * Start a victim waiting for add on file 0 while another kthread holds
  * block, SIGKILL it, and report whether it returned while block was still
@@ -1128,37 +1127,33 @@ static bool pck_killed_while_held(struct kunit *test, enum pck_how how,
 				  long *ret)
 {
 	struct pcg_ctx *ctx = test->priv;
-	struct pck_holder *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	unsigned long addr = 0;
+	struct pca_holder *h;
 	struct pck_victim *v;
-	struct task_struct *ht, *vt;
+	struct task_struct *vt;
 	bool ended;
 
-	KUNIT_ASSERT_NOT_NULL(test, h);
+	if (how == PCK_FAULT)
+		addr = pcg_mmap_file(test, 0);
 	v = kzalloc(sizeof(*v), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, v);
 	v->how = how;
 	v->file = ctx->files[0];
-	if (how == PCK_FAULT) {
-		v->addr = pcg_mmap_file(test, 0);
-		v->mm = current->mm;
-	}
-	h->mapping = v->file->f_mapping;
-	init_completion(&h->holding);
-	init_completion(&h->release);
-	init_completion(&h->done);
+	v->addr = addr;
+	v->mm = how == PCK_FAULT ? current->mm : NULL;
 	init_completion(&v->started);
 	init_completion(&v->done);
 
-	ht = kthread_run(pck_holder_fn, h, "pck_holder");
-	if (IS_ERR(ht)) {
+	h = pca_hold(v->file->f_mapping, PCF_TIMEOUT);
+	if (!h) {
 		kfree(v);
 		KUNIT_FAIL_AND_ABORT(test, "cannot start the holder thread");
 	}
-	wait_for_completion(&h->holding);
 	vt = kthread_run(pck_victim_fn, v, "pck_victim");
 	if (IS_ERR(vt)) {
 		complete(&h->release);
 		wait_for_completion(&h->done);
+		kfree(h);
 		kfree(v);
 		KUNIT_FAIL_AND_ABORT(test, "cannot start the victim thread");
 	}
@@ -1170,6 +1165,7 @@ static bool pck_killed_while_held(struct kunit *test, enum pck_how how,
 	ended = wait_for_completion_timeout(&v->done, PCF_BLOCKED_AFTER * 5);
 	complete(&h->release);
 	wait_for_completion(&h->done);
+	kfree(h);
 	/* A victim that never returns keeps *v: it is leaked, not freed. */
 	if (!ended)
 		KUNIT_ASSERT_TRUE_MSG(test,
