@@ -277,7 +277,7 @@ int main(void)
 
 	ktap_begin("coherency", 3);
 
-	real.mode = mechanism_on() ? "on" : "off";
+	real.mode = mechanism();
 	real.generations = GENERATIONS;
 	real.seconds = SECONDS;
 	ok = run(&real);

@@ -213,7 +213,7 @@ static void report(struct config *c, int rounds, double seconds,
 	     "\"writes_min\":%zu,\"writes_max\":%zu,\"bytes\":%zu,"
 	     "\"mb_s\":%.2f,\"mb_s_rounds\":[%s],\"lat_us_mean\":%.2f,"
 	     "\"lat_us_p50\":%.2f,\"lat_us_p99\":%.2f,\"lat_us_max\":%.2f}",
-	     c->writers, layout, block, region, mechanism_on() ? "on" : "off",
+	     c->writers, layout, block, region, mechanism(),
 	     seconds, rounds, c->seconds, c->writes, c->min_n, c->max_n,
 	     c->writes * block, median, list,
 	     c->nlat ? sum / c->nlat * 1e6 : 0.0,

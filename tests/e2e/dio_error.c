@@ -35,32 +35,6 @@
 
 static char *path;
 
-static bool write_str(const char *file, const char *s)
-{
-	int fd = open(file, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return CHECK(false, "open %s: %s", file, strerror(errno));
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return CHECK(n == (ssize_t)strlen(s), "write %s to %s: %s", s, file,
-		     strerror(errno));
-}
-
-static long read_int(const char *file)
-{
-	char num[32] = "";
-	int fd = open(file, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, num, sizeof(num) - 1);
-	close(fd);
-	return n > 0 ? strtol(num, NULL, 10) : -1;
-}
-
 /* What page 'p' of the target [8, 16) holds, as a source page or its own. */
 static int page_origin(const uint8_t *buf, int p)
 {
@@ -81,7 +55,6 @@ static int page_origin(const uint8_t *buf, int p)
  */
 static bool one(int nth, bool *injected)
 {
-	char num[16];
 	bool ok = true;
 	ssize_t n;
 	uint8_t *m, *buf;
@@ -105,13 +78,11 @@ static bool one(int nth, bool *injected)
 		ok = CHECK(false, "%zu source pages resident, not 2",
 			   resident_pages(m, LEN));
 
-	snprintf(num, sizeof(num), "%d", nth);
-	ok &= write_str("/proc/thread-self/fail-nth", num);
+	ok &= fail_nth_set(nth);
 	n = pwrite(fd, m, LEN, SRC_PAGES * PAGE);
 	err = errno;
-	/* Still counting down: the call submitted fewer than nth bios. */
-	*injected = read_int("/proc/thread-self/fail-nth") == 0;
-	write_str("/proc/thread-self/fail-nth", "0");
+	*injected = fail_nth_fired();
+	fail_nth_set(0);
 
 	if (n < 0)
 		diag("fail bio %d: -1 (%s)%s", nth, strerror(err),
@@ -190,13 +161,13 @@ int main(void)
 			    "needs 4 KiB blocks and CONFIG_FAULT_INJECTION");
 		return ktap_end();
 	}
-	if (!write_str("/sys/block/ubda/make-it-fail", "1")) {
+	if (!write_str(fail_switch(), "1")) {
 		ktap_result(false,
 			    "self_sourced_write_failing_part_way_keeps_its_offsets",
 			    "needs CONFIG_FAIL_MAKE_REQUEST");
 		return ktap_end();
 	}
 	later_round_error();
-	write_str("/sys/block/ubda/make-it-fail", "0");
+	write_str(fail_switch(), "0");
 	return ktap_end();
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,7 +29,7 @@ void ktap_begin(const char *prog, int ncases)
 	ktap_planned = ncases;
 	printf("KTAP version 1\n# %s: mechanism %s (ext2 pagecache_lock "
 	       "parameter: %s), directory %s\n1..%d\n", prog,
-	       mechanism_on() ? "on" : "off", param ? param : "?", e2e_dir(),
+	       mechanism(), param ? param : "?", e2e_dir(),
 	       ncases);
 }
 
@@ -99,11 +100,26 @@ const char *e2e_dir(void)
 	return dir && *dir ? dir : "/mnt";
 }
 
-bool mechanism_on(void)
+const char *mechanism(void)
 {
 	const char *m = getenv("E2E_MECHANISM");
 
-	return !m || strcmp(m, "off") != 0;
+	return m && (!strcmp(m, "off") || !strcmp(m, "stock")) ? m : "on";
+}
+
+bool mechanism_on(void)
+{
+	return !strcmp(mechanism(), "on");
+}
+
+const char *fail_switch(void)
+{
+	static char path[96];
+	const char *disk = getenv("E2E_DISK");
+
+	snprintf(path, sizeof(path), "/sys/block/%s/make-it-fail",
+		 disk && *disk ? disk : "ubda");
+	return path;
 }
 
 double now(void)
@@ -203,12 +219,78 @@ bool write_direct(int fd, const void *buf, size_t len, off_t off)
 	return true;
 }
 
+bool write_str(const char *file, const char *s)
+{
+	int fd = open(file, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return CHECK(false, "open %s: %s", file, strerror(errno));
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return CHECK(n == (ssize_t)strlen(s), "write %s to %s: %s", s, file,
+		     strerror(errno));
+}
+
+bool fail_nth_set(int nth)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", nth);
+	return write_str("/proc/thread-self/fail-nth", num);
+}
+
+bool fail_nth_fired(void)
+{
+	char num[32] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, num, sizeof(num) - 1);
+	close(fd);
+	/* Still counting down: the thread passed fewer than nth points. */
+	return n > 0 && strtol(num, NULL, 10) == 0;
+}
+
+int count_inval_msgs(void)
+{
+	static const char msg[] =
+		"Page cache invalidation failure on direct I/O";
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *p;
+	int n = 0, len;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, msg)); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
 static void *bg_writer(void *arg)
 {
 	struct bg_write *w = arg;
 
+	if (w->fail_nth)
+		fail_nth_set(w->fail_nth);
 	w->n = pwrite(w->fd, w->buf, w->len, w->off);
 	w->err = errno;
+	if (w->fail_nth) {
+		w->injected = fail_nth_fired();
+		fail_nth_set(0);
+	}
 	w->done = true;
 	return NULL;
 }
@@ -216,6 +298,7 @@ static void *bg_writer(void *arg)
 void pwrite_start(struct bg_write *w, pthread_t *t)
 {
 	w->n = -1;
+	w->injected = false;
 	w->done = false;
 	start_thread(t, bg_writer, w);
 }

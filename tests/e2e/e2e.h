@@ -48,7 +48,11 @@ void die(const char *what, const char *arg) __attribute__((noreturn));
 
 /* Environment set by init */
 const char *e2e_dir(void);		/* E2E_DIR: a directory on ext2 */
-bool mechanism_on(void);		/* E2E_MECHANISM != "off" */
+/* E2E_MECHANISM: "on", "off" (the knob) or "stock" (no series) */
+const char *mechanism(void);
+bool mechanism_on(void);		/* mechanism() is "on" */
+/* /sys/block/<E2E_DISK>/make-it-fail: the test disk's fault switch */
+const char *fail_switch(void);
 
 /* Time */
 double now(void);			/* CLOCK_MONOTONIC, seconds */
@@ -63,15 +67,19 @@ int create_file(const char *path, uint32_t tag, size_t len);
 bool write_direct(int fd, const void *buf, size_t len, off_t off);
 /*
  * pwrite() in a thread of its own: pwrite_start() starts it in *t; once
- * the thread is joined (join_bounded()), n and err hold the result.
+ * the thread is joined (join_bounded()), n and err hold the result.  With
+ * fail_nth > 0, the thread's fail_nth-th fault point fails
+ * (fail_nth_set()), and injected tells whether the call reached it.
  */
 struct bg_write {
 	int fd;
 	const void *buf;
 	size_t len;
 	off_t off;
+	int fail_nth;
 	ssize_t n;
 	int err;
+	bool injected;
 	volatile bool done;
 };
 void pwrite_start(struct bg_write *w, pthread_t *t);
@@ -90,6 +98,25 @@ void drop_cache(int fd, off_t off, size_t len);
 bool drop_all_caches(void);
 /* Pages of [addr, addr + len) resident in the page cache (mincore). */
 size_t resident_pages(void *addr, size_t len);
+
+/* Write s to file (sysfs, procfs); false, with a diagnostic, when it fails. */
+bool write_str(const char *file, const char *s);
+
+/*
+ * Fault injection (CONFIG_FAULT_INJECTION): fail_nth_set(n) makes the n-th
+ * fault point the calling thread passes fail (0: none), with make-it-fail
+ * set on a disk its n-th bio to that disk; fail_nth_fired() afterwards
+ * tells whether the count reached it.
+ */
+bool fail_nth_set(int nth);
+bool fail_nth_fired(void);
+
+/*
+ * Lines of the kernel log that contain "Page cache invalidation failure on
+ * direct I/O" (stock's warning that a page survived the invalidation after
+ * a direct write); -1 when the log cannot be read.
+ */
+int count_inval_msgs(void);
 
 /* Aligned anonymous memory (mmap), for O_DIRECT. */
 void *alloc_aligned(size_t len);

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * init of the end-to-end UML kernel (booted from a hostfs root).
+ * init of the end-to-end kernels: UML booted from a hostfs root, or QEMU
+ * booted from an ext2 root image.
  *
- * Mounts ext2 from the ubd disk (block device 98:0) on /mnt, reads /plan
- * (lines "name timeout-seconds program [args...]", '#' comments), and runs
- * each program from /bin with its stdout in /out/<name>.ktap and
- * E2E_DIR=/mnt/<name>, E2E_MECHANISM=on|off in its environment ("off" when
- * the kernel command line has ext2.pagecache_lock=0) and E2E_PARAM, the
- * value of /sys/module/ext2/parameters/pagecache_lock ("absent" when this
+ * Mounts ext2 from the test disk on /mnt (pcl_e2e.disk=NAME on the kernel
+ * command line, default ubda, block device 98:0), reads /plan (lines
+ * "name timeout-seconds program [args...]", '#' comments), and runs
+ * each program from /bin with its stdout in /out/<name>.ktap and in its
+ * environment E2E_DIR=/mnt/<name>, E2E_DISK=<the disk's name>,
+ * E2E_MECHANISM=on|off|stock ("off" when the kernel command line has
+ * ext2.pagecache_lock=0, "stock" when ext2 has no such parameter: a
+ * kernel without the series) and E2E_PARAM, the value of
+ * /sys/module/ext2/parameters/pagecache_lock ("absent" when this
  * kernel's ext2 has no such parameter).  A program that runs
  * past its time limit is killed (SIGKILL to its process group).  /out/status
  * records "start <name>" and "end <name> <how> <seconds>" lines, written
  * through to the host as they happen, so a hang can be named even when the
- * whole machine has to be killed.  Then sync, unmount, power off.
+ * whole machine has to be killed.  Then sync, unmount, and power off
+ * (UML), or reboot with pcl_e2e.exit=reboot (QEMU runs with -no-reboot
+ * and has no power-off device).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DISK		"/dev/ubda"
+#define DISK_PARAM	"pcl_e2e.disk="
+#define DISK_DEFAULT	"ubda"
+#define REBOOT_PARAM	"pcl_e2e.exit=reboot"
 #define MNT		"/mnt"
 /*
  * Seconds a killed program may take to go: pcl_e2e.kill_grace=N on the
@@ -44,6 +52,8 @@
 
 static int status_fd = -1;
 static volatile sig_atomic_t alarmed;
+static char disk[32] = DISK_DEFAULT;
+static bool reboot_to_exit;
 
 static void say(const char *fmt, ...)
 {
@@ -84,8 +94,9 @@ static void __attribute__((noreturn)) power_off(bool clean)
 			say("umount %s: %s", MNT, strerror(errno));
 	}
 	status(clean ? "done" : "abort");
+	sync();
 	say("powering off");
-	reboot(RB_POWER_OFF);
+	reboot(reboot_to_exit ? RB_AUTOBOOT : RB_POWER_OFF);
 	for (;;)
 		pause();
 }
@@ -139,6 +150,20 @@ static bool mechanism_off(const char *cmdline)
 	return strstr(cmdline, "ext2.pagecache_lock=0") != NULL;
 }
 
+/* pcl_e2e.disk=NAME: the test disk under /dev and /sys/block. */
+static void disk_of(const char *cmdline)
+{
+	const char *p = strstr(cmdline, DISK_PARAM);
+	size_t n;
+
+	if (!p)
+		return;
+	p += strlen(DISK_PARAM);
+	n = strcspn(p, " \n");
+	if (n > 0 && n < sizeof(disk))
+		snprintf(disk, sizeof(disk), "%.*s", (int)n, p);
+}
+
 static unsigned int grace_of(const char *cmdline)
 {
 	const char *p = strstr(cmdline, KILL_GRACE_PARAM);
@@ -169,17 +194,28 @@ static void ext2_param(char *buf, size_t len)
 
 static bool mount_disk(void)
 {
+	char dev[64];
+
+	snprintf(dev, sizeof(dev), "/dev/%s", disk);
 	mkdir(MNT, 0755);
-	if (access(DISK, F_OK) && mknod(DISK, S_IFBLK | 0600, makedev(98, 0)))
-		say("mknod %s: %s", DISK, strerror(errno));
-	if (mount(DISK, MNT, "ext2", 0, NULL)) {
-		say("mount %s on %s (ext2): %s", DISK, MNT, strerror(errno));
+	if (access(dev, F_OK) && !strcmp(disk, DISK_DEFAULT) &&
+	    mknod(dev, S_IFBLK | 0600, makedev(98, 0)))
+		say("mknod %s: %s", dev, strerror(errno));
+	if (mount(dev, MNT, "ext2", 0, NULL)) {
+		say("mount %s on %s (ext2): %s", dev, MNT, strerror(errno));
 		return false;
 	}
 	return true;
 }
 
 static char param[64];
+
+static const char *mechanism(bool off)
+{
+	if (off)
+		return "off";
+	return strcmp(param, "absent") ? "on" : "stock";
+}
 
 static void child(const char *name, char **argv, bool off)
 {
@@ -195,7 +231,8 @@ static void child(const char *name, char **argv, bool off)
 	if (fd < 0 || dup2(fd, 1) < 0)
 		_exit(126);
 	setenv("E2E_DIR", dir, 1);
-	setenv("E2E_MECHANISM", off ? "off" : "on", 1);
+	setenv("E2E_MECHANISM", mechanism(off), 1);
+	setenv("E2E_DISK", disk, 1);
 	setenv("E2E_PARAM", param, 1);
 	execv(path, argv);
 	printf("# exec %s: %s\n", path, strerror(errno));
@@ -286,9 +323,11 @@ int main(void)
 	read_cmdline(cmdline, sizeof(cmdline));
 	off = mechanism_off(cmdline);
 	kill_grace = grace_of(cmdline);
+	disk_of(cmdline);
+	reboot_to_exit = strstr(cmdline, REBOOT_PARAM) != NULL;
 	ext2_param(param, sizeof(param));
 	say("init: mechanism %s; /sys/module/ext2/parameters/pagecache_lock: "
-	    "%s", off ? "off (ext2.pagecache_lock=0)" : "on", param);
+	    "%s; disk %s", mechanism(off), param, disk);
 	if (!mount_disk()) {
 		status("no-disk");
 		power_off(false);

@@ -354,7 +354,7 @@ static void race(void)
 		_exit(1);
 	}
 	diag("stale_reads mode=%s total=%ld (truncate race; old data %ld, "
-	     "corrupt %ld)", mechanism_on() ? "on" : "off",
+	     "corrupt %ld)", mechanism(),
 	     atomic_load(&stale_gen), atomic_load(&old_data),
 	     atomic_load(&corrupt));
 	ktap_result(atomic_load(&cycles) > 0 && atomic_load(&writes) > 0,
