@@ -13,7 +13,7 @@ from pathlib import Path
 from unittest import mock
 
 from .helpers import TmpTestCase, kunit_py, make_kernel_like_repo, sh
-from pcltools import config, deps, ktap, tally, ui
+from pcltools import config, deps, ktap, layers, tally, ui
 from pcltools.e2e import build as e2e_build
 from pcltools.e2e import machine as e2e_machine
 from pcltools.e2e import outcome as e2e_outcome
@@ -135,7 +135,7 @@ class KtapTest(TmpTestCase):
         (out / 'b.ktap').write_text('\n'.join(PASSING[:-1]) + '\n')
         plan = [e2e_plan.Program(n, 10, (n,)) for n in ('a', 'b', 'c')]
         boot = e2e_machine.Boot('', 1.0, True, -9)
-        variant = e2e_plan.VARIANTS['lockdep']
+        variant = e2e_plan.VARIANTS['debug']
         part, ok = e2e_outcome.variant_ktap(variant, plan, out, endings, boot, 50)
         self.assertFalse(ok)
         return ktap.document([part], [ok], [variant.name])
@@ -147,7 +147,7 @@ class KtapTest(TmpTestCase):
         self.assertEqual(doc[:2], ['KTAP version 1', '1..1'])
         self.assertIn('    not ok 3 c # not run: an earlier program hung',
                       doc)
-        self.assertEqual(doc[-1], 'not ok 1 e2e_lockdep')
+        self.assertEqual(doc[-1], 'not ok 1 e2e_debug')
         kpy = kunit_py()
         doc_file = self.tmp / 'doc.ktap'
         doc_file.write_text('\n'.join(doc) + '\n')
@@ -157,7 +157,7 @@ class KtapTest(TmpTestCase):
         self.assertEqual((counts.passed, counts.failed + counts.crashed,
                           counts.skipped), (2, 2, 1))
         names = {(c.group, c.name, c.status) for c in counts.cases}
-        self.assertIn(('e2e.e2e_lockdep.b', 'completed', 'FAIL'), names)
+        self.assertIn(('e2e.e2e_debug.b', 'completed', 'FAIL'), names)
 
     def test_stale_counts_and_attribution(self) -> None:
         text = ('# stale_reads mode=on total=0 pread=0\n'
@@ -250,22 +250,32 @@ class BuildTest(TmpTestCase):
         tree = make_kernel_like_repo(self.tmp / 'linux')
         frag = self.tmp / 'e2e.config'
         frag.write_text('CONFIG_EXT2_FS=y\n')
-        first = e2e_build.kernel_stamp(tree, [frag])
+        out = self.tmp / 'out'
+        out.mkdir()
+
+        def stamp() -> str:
+            return e2e_build.kernel_stamp(tree, [frag], out)
+
+        first = stamp()
         self.assertTrue(first)
-        self.assertEqual(e2e_build.kernel_stamp(tree, [frag]), first)
+        self.assertEqual(stamp(), first)
         (tree / 'mm/filemap.c').write_text('changed\n')
-        changed = e2e_build.kernel_stamp(tree, [frag])
+        changed = stamp()
         self.assertNotEqual(changed, first)
         sh(tree, 'git', 'commit', '-qam', 'change')
-        committed = e2e_build.kernel_stamp(tree, [frag])
+        committed = stamp()
         self.assertNotIn(committed, (first, changed))
         (tree / 'mm/new.c').write_text('new\n')
-        self.assertNotEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
+        self.assertNotEqual(stamp(), committed)
         (tree / 'mm/new.c').unlink()
-        self.assertEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
+        self.assertEqual(stamp(), committed)
         frag.write_text('CONFIG_EXT2_FS=y\nCONFIG_PREEMPT=y\n')
-        self.assertNotEqual(e2e_build.kernel_stamp(tree, [frag]), committed)
-        self.assertEqual(e2e_build.kernel_stamp(self.tmp, [frag]), '')
+        self.assertNotEqual(stamp(), committed)
+        frag.write_text('CONFIG_EXT2_FS=y\n')
+        # A KUnit run with other options reconfigured the build directory.
+        (out / '.config').write_text('CONFIG_OTHER=y\n')
+        self.assertNotEqual(stamp(), committed)
+        self.assertEqual(e2e_build.kernel_stamp(self.tmp, [frag], out), '')
 
     def test_up_to_date_kernel_is_not_rebuilt(self) -> None:
         tree = make_kernel_like_repo(self.tmp / 'linux')
@@ -273,20 +283,37 @@ class BuildTest(TmpTestCase):
                                lambda: self.tmp / 'build'), \
                 mock.patch.object(config, 'kconfigs_dir',
                                   lambda: REPO / 'kconfigs'), \
+                mock.patch.object(config, 'repo_root', lambda: REPO), \
                 mock.patch.object(e2e_build, '_run_logged') as build:
             variant = e2e_plan.VARIANTS['on']
-            out = e2e_build.kernel_dir(e2e_run.root_dir(), tree, variant)
-            self.assertEqual(out.parent, self.tmp / 'build/out/e2e')
-            self.assertTrue(out.name.startswith('kernel-'))   # user tree
+            out = e2e_build.kernel_dir(tree, variant)
+            self.assertEqual(out.parent, self.tmp / 'build/out')
+            self.assertTrue(out.name.startswith('uml-'))   # user tree
             out.mkdir(parents=True)
             (out / 'linux').write_text('')
-            stamp = e2e_build.kernel_stamp(tree, [REPO / 'kconfigs/e2e.config'])
+            frags = layers.all_layers()['uml'].kunitconfigs
+            stamp = e2e_build.kernel_stamp(tree, frags, out)
             (out / '.pcl-e2e-stamp').write_text(stamp + '\n')
-            self.assertEqual(e2e_build.build_kernel(e2e_run.root_dir(), tree, variant), out / 'linux')
+            self.assertEqual(e2e_build.build_kernel(tree, variant).binary,
+                             out / 'linux')
             build.assert_not_called()
             build.return_value = 0
-            e2e_build.build_kernel(e2e_run.root_dir(), tree, variant, rebuild=True)
+            e2e_build.build_kernel(tree, variant, rebuild=True)
             build.assert_called_once()
+
+    def test_the_series_kernels_are_the_kunit_layers(self) -> None:
+        """One build per machine: the e2e variants boot the KUnit
+        layers' build directories; stock kernels have their own."""
+        tree = config.managed_tree()
+        for key, layer in (('on', 'uml'), ('off', 'uml'),
+                           ('debug', 'uml-debug'),
+                           ('smp-on', 'qemu-x86_64-smp'),
+                           ('smp-off', 'qemu-x86_64-smp'),
+                           ('stock', 'stock-uml'),
+                           ('smp-stock', 'stock-qemu-x86_64-smp')):
+            with self.subTest(variant=key):
+                self.assertEqual(e2e_build.kernel_dir(
+                    tree, e2e_plan.VARIANTS[key]), config.out_dir(layer))
 
 
 class RunBenchTest(TmpTestCase):
@@ -320,7 +347,9 @@ class RunBenchTest(TmpTestCase):
                 mock.patch.object(e2e_build, 'build_programs',
                                   return_value=self.tmp / 'progs'), \
                 mock.patch.object(e2e_build, 'build_kernel',
-                                  return_value=self.tmp / 'linux') as kernel, \
+                                  return_value=e2e_build.Kernel(
+                                      self.tmp / 'linux', self.tmp)) \
+                as kernel, \
                 mock.patch.object(e2e_run, 'run_variant', run_variant):
             runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'off') * 3,
                                  plan=plan)

@@ -1,7 +1,11 @@
 """The table of KUnit configurations: the test layers of make test and
 make run, and the benchmark's machines (make bench); check's base and
 tip runs use the UML machine with the series' own kunitconfigs. A layer names
-its build directory, its kunitconfig fragments and its machine."""
+its build directory, its kunitconfig fragments and its machine.
+
+The test layers carry the end-to-end options too (kconfigs/e2e*.config),
+so the kernel a KUnit layer builds is the one the end-to-end layer boots
+on that machine (with kunit.enable=0): one build per machine, not two."""
 
 from __future__ import annotations
 
@@ -26,14 +30,14 @@ def all_layers() -> dict[str, Layer]:
     layer has kconfigs/kasan.config (KASAN builds and boots on UML x86_64
     in 6.12 with a static link)."""
     repo, kc = config.repo_root(), config.kconfigs_dir()
-    debug = [repo / '.kunitconfig', kc / 'lockdep.config',
-             kc / 'kasan.config']
+    uml = [repo / '.kunitconfig', kc / 'e2e.config', kc / 'e2e_uml.config']
+    debug = uml + [kc / 'lockdep.config', kc / 'kasan.config']
+    smp = [repo / '.kunitconfig', kc / 'e2e.config', kc / 'e2e_qemu.config']
     return {
-        'uml': Layer('uml', 'KUnit on UML', [repo / '.kunitconfig']),
+        'uml': Layer('uml', 'KUnit on UML', uml),
         'debug': Layer('uml-debug', 'KUnit on UML, debug configs', debug,
                        timeout=900),
-        'smp': Layer('qemu-x86_64-smp', 'KUnit on QEMU x86_64 SMP',
-                     [repo / '.kunitconfig'],
+        'smp': Layer('qemu-x86_64-smp', 'KUnit on QEMU x86_64 SMP', smp,
                      qemu_config=kc / 'qemu_x86_64_smp.py', timeout=900),
     }
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -42,18 +43,26 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
     total = Counts()
     per_layer: dict[str, Counts] = {}
     codes: list[Exit] = []
+    started = time.monotonic()
+    times: list[tuple[str, float]] = []
 
     def record(name: str, counts: Counts, code: Exit) -> None:
+        nonlocal started
         per_layer[name] = counts
         total.merge(counts)
         if code != Exit.OK:
             codes.append(code)
-        ui.info(f'== {name}: {counts.closing_line()}')
+        times.append((name, time.monotonic() - started))
+        started = time.monotonic()
+        ui.info(f'== {name}: {counts.closing_line()} '
+                f'({ui.fmt_secs(times[-1][1])})')
 
     # The tree first: the tool tests use its kunit.py to parse KTAP.
     tree: Optional[Path] = None
     try:
         tree = prepare()
+        times.append(('tree', time.monotonic() - started))
+        started = time.monotonic()
     except PclError as e:
         ui.error(e.message)
         if e.details:
@@ -65,7 +74,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
     ui.info('== tools: unittest suites')
     record('tools', *unittest_layer(tree))
     if tree is None:
-        return _finish(total, per_layer, codes, junit_path)
+        return _finish(total, per_layer, codes, junit_path, times)
 
     for key, layer in layers.all_layers().items():
         if only and key not in only:
@@ -91,7 +100,7 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
     if not only or 'validate' in only:
         ui.info('== validate: the series exported as an mbox, validated')
         record('validate', *validate_layer(tree))
-    return _finish(total, per_layer, codes, junit_path)
+    return _finish(total, per_layer, codes, junit_path, times)
 
 
 def validate_layer(tree: Path) -> tuple[Counts, Exit]:
@@ -100,7 +109,11 @@ def validate_layer(tree: Path) -> tuple[Counts, Exit]:
 
 
 def _finish(total: Counts, per_layer: dict[str, Counts], codes: list[Exit],
-            junit_path: Optional[Path]) -> int:
+            junit_path: Optional[Path],
+            times: list[tuple[str, float]]) -> int:
+    ui.info('wall time: ' + ', '.join(f'{name} {ui.fmt_secs(secs)}'
+                                      for name, secs in times) +
+            f'; in all {ui.fmt_secs(sum(s for _, s in times))}')
     if junit_path:
         junit.write(junit_path, per_layer)
         ui.info(f'JUnit XML written to {junit_path}')

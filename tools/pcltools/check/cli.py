@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .. import basetree, config, deps, gitutil, kunitrun, lock, mbox, overlay
-from .. import series, ui
+from .. import layers, series, ui
 from ..errors import Exit, PclError
 from . import report, run, verdict
 from .model import Context, Result
@@ -66,7 +66,9 @@ def ensure_base() -> tuple[Path, str]:
 def context(args: Options, onto: list[Path], bisect: bool = True,
             tip_tree: Optional[Path] = None) -> Context:
     tree, desc = ensure_base()
-    fragments = [config.repo_root() / '.kunitconfig']
+    # make test's UML layer configuration, so that the tip's KUnit run
+    # and the per-patch builds reuse its build directory.
+    fragments = list(layers.all_layers()['uml'].kunitconfigs)
     fragments += [Path(p).resolve() for p in args.kunitconfig or []]
     for f in fragments:
         if not f.is_file():

@@ -1,17 +1,19 @@
 """Building what the end-to-end layer boots: the programs (make -C
-tests/e2e) and the UML kernels (kunit.py build with kconfigs/e2e.config,
-plus kconfigs/lockdep.config for the lockdep variant), each only when
-something it is built from changed."""
+tests/e2e) and the kernels: the series' are those of make test's KUnit
+layers (same build directory, same kunitconfigs), the stock kernels the
+same configuration built from the stock tree; each only when something it
+is built from changed."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .. import buildlog, config, gitutil, kbuild, ui
+from .. import buildlog, config, gitutil, kbuild, layers, stocktree, ui
 from ..errors import Exit, PclError
 from .plan import Variant
 
@@ -61,51 +63,83 @@ def tree_state(tree: Path) -> str:
     return hashlib.sha256(b'\0'.join(parts)).hexdigest()
 
 
-def kernel_stamp(tree: Path, fragments: list[Path]) -> str:
+def kernel_stamp(tree: Path, fragments: list[Path], out: Path) -> str:
+    """The tree's state, the fragments and the build directory's .config
+    (which a KUnit run with other options may have changed)."""
     state = tree_state(tree)
     if not state:
         return ''
     h = hashlib.sha256(state.encode())
     for frag in fragments:
         h.update(frag.name.encode() + b'\0' + frag.read_bytes())
+    dot_config = out / '.config'
+    if dot_config.exists():
+        h.update(dot_config.read_bytes())
     return h.hexdigest()
 
 
-def kernel_dir(root: Path, tree: Path, variant: Variant) -> Path:
-    """<root>/kernel[-lockdep]; a user's tree (KERNEL_TREE) gets its own,
-    named as build directories are named."""
-    return root / kbuild.build_dir(tree, variant.kernel).name
+@dataclass
+class Kernel:
+    binary: Path
+    tree: Path                  # what it was built from
+    note: str = ''              # options left out (stock)
 
 
-def build_kernel(root: Path, tree: Path, variant: Variant,
-                 rebuild: bool = False) -> Path:
-    """kunit.py build for the variant; skipped when the stamp matches."""
-    fragments = [config.kconfigs_dir() / f for f in variant.fragments]
-    out = kernel_dir(root, tree, variant)
-    binary = out / 'linux'
+def kernel_dir(tree: Path, variant: Variant) -> Path:
+    """The KUnit layer's build directory; build/out/stock-<layer> for the
+    stock kernel (a user's tree gets its own, as build directories are
+    named)."""
+    layer = layers.all_layers()[variant.layer]
+    name = f'stock-{layer.name}' if variant.stock else layer.name
+    return kbuild.build_dir(tree, name)
+
+
+def build_kernel(tree: Path, variant: Variant,
+                 rebuild: bool = False) -> Kernel:
+    """kunit.py build for the variant's layer; skipped when the stamp
+    matches.  The stock kernel: the stock tree, the layer's kunitconfigs
+    cut to the options it knows."""
+    layer = layers.all_layers()[variant.layer]
+    out = kernel_dir(tree, variant)
+    fragments = list(layer.kunitconfigs)
     for frag in fragments:
         if not frag.is_file():
             raise PclError(Exit.USAGE, f'{frag}: no such kconfig fragment')
+    src, note = tree, ''
+    out.mkdir(parents=True, exist_ok=True)
+    if variant.stock:
+        src = stocktree.ensure(tree)
+        text, dropped = stocktree.cut_config(
+            fragments, stocktree.known_symbols(src))
+        cut = out / 'stock.kunitconfig'
+        if not cut.exists() or cut.read_text() != text:
+            cut.write_text(text)
+        fragments = [cut]
+        note = 'not in the stock tree: ' + ', '.join(dropped) if dropped \
+            else ''
+    binary = out / ('arch/x86/boot/bzImage' if layer.qemu_config
+                    else 'linux')
+    what = f'{"stock" if variant.stock else "series"} kernel ' \
+        f'({layer.title.removeprefix("KUnit on ")}) in {out}'
     stamp_file = out / '.pcl-e2e-stamp'
-    stamp = kernel_stamp(tree, fragments)
+    stamp = kernel_stamp(src, fragments, out)
     if not rebuild and stamp and binary.exists() and stamp_file.exists() \
             and stamp_file.read_text().strip() == stamp:
-        ui.info(f'UML kernel {out.name}: up to date (nothing changed)')
-        return binary
+        ui.info(f'{what}: up to date (nothing changed)')
+        return Kernel(binary, src, note)
     stamp_file.unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    cmd = kbuild.kunit_command(tree, 'build', out, fragments)
-    env = kbuild.env()
+    cmd = kbuild.kunit_command(src, 'build', out, fragments,
+                               layer.qemu_config)
     log = out / 'build.log'
-    rc = _run_logged(cmd, tree, log, f'Building the UML kernel '
-                     f'({" + ".join(variant.fragments)}) in {out}', env)
+    rc = _run_logged(cmd, src, log, f'Building the {what}', kbuild.env())
     if rc != 0 or not binary.exists():
         text = log.read_text(errors='replace')
         problem = buildlog.config_problem(text)
         errors = problem or buildlog.first_errors(text) or '\n'.join(
             text.splitlines()[-15:])
-        raise PclError(Exit.BUILD_FAILED, 'the e2e UML kernel does not '
+        raise PclError(Exit.BUILD_FAILED, f'the end-to-end {what} does not '
                        f'build (full log: {log}):\n{errors}')
+    stamp = kernel_stamp(src, fragments, out)
     if stamp:
         stamp_file.write_text(stamp + '\n')
-    return binary
+    return Kernel(binary, src, note)

@@ -15,10 +15,19 @@ from .run import Options, run
 
 
 def _variants(args: argparse.Namespace) -> list[Variant]:
+    """--stock/--on/--off/--debug choose the kernels (default --on), --smp
+    and --uml the machines (default UML; both when both are given)."""
     if args.all:
         return [VARIANTS[k] for k in ALL_VARIANTS]
-    keys = [k for k in ALL_VARIANTS if getattr(args, k)]
-    return [VARIANTS[k] for k in keys or ['on']]
+    kinds = [k for k in ('stock', 'on', 'off', 'debug')
+             if getattr(args, k)] or ['on']
+    prefixes = (['smp-'] if args.smp else []) + \
+        ([''] if args.uml or not args.smp else [])
+    if args.smp and 'debug' in kinds:
+        raise PclError(Exit.USAGE, '--debug runs on UML only (lockdep and '
+                       'KASAN): leave out --smp, or add --uml')
+    keys = [p + k for k in kinds for p in prefixes if p + k in VARIANTS]
+    return [VARIANTS[k] for k in ALL_VARIANTS if k in keys]
 
 
 def cmd_e2e(args: argparse.Namespace,
@@ -38,21 +47,33 @@ def cmd_e2e(args: argparse.Namespace,
 def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                kernel_tree_opt: Callable[[argparse.ArgumentParser], None],
                prepare: Callable[[argparse.Namespace], Path]) -> None:
-    sp = sub.add_parser('e2e', help='end-to-end programs in UML userspace '
-                        '(ext2 over a ubd image)',
-                        description='Build the tests/e2e programs and a UML '
-                        'kernel from the prepared tree, boot it with the '
-                        'programs as init and count their KTAP. Variants: '
-                        '--on (default), --lockdep, --off.')
+    sp = sub.add_parser('e2e', help='end-to-end programs on ext2, on the '
+                        'series and on stock 6.12 (UML, QEMU x86_64 SMP)',
+                        description='Build the tests/e2e programs and the '
+                        'kernels (the KUnit layers\' kernels of the prepared '
+                        'tree, and the stock base built with the same '
+                        'configuration), boot each with the programs as '
+                        'init, count their KTAP and print the case-by-kernel '
+                        'table. Kernels: --stock, --on (default), --off, '
+                        '--debug; machines: --uml (default), --smp.')
     kernel_tree_opt(sp)
+    sp.add_argument('--stock', action='store_true',
+                    help='the pristine base (tag pcl-base) built with the '
+                    'same configuration')
     sp.add_argument('--on', action='store_true',
-                    help='the mechanism on (the default variant)')
-    sp.add_argument('--lockdep', action='store_true',
-                    help='kconfigs/e2e.config + kconfigs/lockdep.config')
+                    help='the series, mechanism on (the default)')
     sp.add_argument('--off', action='store_true',
-                    help=f'boot with {OFF_PARAM} (coherency baseline)')
+                    help=f'the series booted with {OFF_PARAM}')
+    sp.add_argument('--debug', action='store_true',
+                    help='the series with lockdep and KASAN (make '
+                    'run-debug\'s kernel; UML only)')
+    sp.add_argument('--smp', action='store_true',
+                    help='on QEMU x86_64 with 2 vCPUs (make run-smp\'s '
+                    'kernel) instead of UML')
+    sp.add_argument('--uml', action='store_true',
+                    help='on UML (the default; with --smp: both)')
     sp.add_argument('--all', action='store_true',
-                    help='on, lockdep and off')
+                    help='every kernel on every machine (as make test)')
     sp.add_argument('--only', metavar='PROGRAMS',
                     help='comma-separated programs from tests/e2e/plan')
     sp.add_argument('--timeout', type=int, metavar='SECONDS',

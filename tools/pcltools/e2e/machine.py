@@ -1,6 +1,7 @@
-"""One UML machine: a fresh ext2 image, the hostfs root holding init,
-the programs and the plan, the command line, and a boot with a hard
-wall-clock limit, after which the whole process group is killed."""
+"""What every machine of the end-to-end layer shares (a fresh ext2 test
+image, the root holding init, the programs and the plan, a boot with a
+hard wall-clock limit after which the whole process group is killed),
+and the UML machine's command line (the root a hostfs directory)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 from .. import procio, ui
 from ..errors import Exit, PclError
@@ -27,6 +28,8 @@ BOOT_MARGIN = 60            # seconds for boot, mount, power-off
 KILL_GRACE = 10
 KILL_SLACK = 5
 GRACE_PARAM = 'pcl_e2e.kill_grace'
+# Every boot: the KUnit layers' kernels are booted for their programs.
+COMMON_ARGS = ('kunit.enable=0', f'{GRACE_PARAM}={KILL_GRACE}')
 
 
 @dataclass
@@ -52,10 +55,15 @@ def find_mke2fs() -> str:
     return found
 
 
-def make_image(image: Path) -> None:
+def make_image(image: Path, label: str = 'pcl-e2e',
+               content: Optional[Path] = None) -> None:
+    """A fresh ext2 image; with content, populated from that directory
+    (mke2fs -d)."""
     image.unlink(missing_ok=True)
+    populate = ['-d', str(content)] if content else []
     proc = subprocess.run([find_mke2fs(), '-q', '-F', '-t', 'ext2', '-b',
-                           '4096', '-L', 'pcl-e2e', str(image), IMAGE_SIZE],
+                           '4096', '-L', label, *populate, str(image),
+                           IMAGE_SIZE],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True)
     if proc.returncode != 0:
@@ -91,13 +99,14 @@ def uml_command(kernel: Path, run_dir: Path, root: Path, image: Path,
     return [str(kernel), f'mem={UML_MEM}', f'ubd0={image}', 'root=/dev/root',
             'rootfstype=hostfs', f'rootflags={root}', 'rw', 'init=/init',
             'console=tty', 'con0=fd:0,fd:1', 'con=null',
-            f'uml_dir={run_dir}', 'umid=uml', f'{GRACE_PARAM}={KILL_GRACE}',
-            *extra]
+            f'uml_dir={run_dir}', 'umid=uml', *COMMON_ARGS, *extra]
 
 
 def boot(cmd: list[str], log: Path, limit: float,
-         progress: Callable[[str], None] = ui.info) -> Boot:
-    """Run UML, console to log; kill its whole process group at limit."""
+         progress: Callable[[str], None] = ui.info,
+         label: str = 'UML') -> Boot:
+    """Run the machine, console to log; kill its whole process group at
+    limit."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
@@ -109,8 +118,8 @@ def boot(cmd: list[str], log: Path, limit: float,
         while True:
             left = start + limit - time.monotonic()
             if left <= 0 and not killed:
-                progress(f'  UML still running after {limit:.0f} s: killing '
-                         'it (hang)')
+                progress(f'  {label} still running after {limit:.0f} s: '
+                         'killing it (hang)')
                 _kill_group(proc)
                 killed = True
             try:
@@ -120,7 +129,7 @@ def boot(cmd: list[str], log: Path, limit: float,
                 if killed:
                     break
                 if time.monotonic() - last >= ui.HEARTBEAT:
-                    progress('  ... UML running '
+                    progress(f'  ... {label} running '
                              f'({ui.fmt_secs(time.monotonic() - start)})')
                     last = time.monotonic()
                 continue

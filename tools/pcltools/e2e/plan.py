@@ -1,8 +1,17 @@
 """tests/e2e/plan and tests/e2e/bench-plan: the programs, in the order
 init runs them, with their time limits; and the variants a kernel is
-booted in: "on" (the mechanism as the series has it), "lockdep" (the
-same with kconfigs/lockdep.config), "off" (ext2.pagecache_lock=0 on the
-kernel command line: the coherency baseline)."""
+booted in.  A variant is a machine (UML, or QEMU x86_64 SMP), a kernel
+and a command line:
+
+  stock     the pristine base (tag pcl-base) built with the series'
+            configuration: what the series is measured against
+  on        the series, the mechanism on
+  off       the series booted with ext2.pagecache_lock=0
+  debug     the series with lockdep and KASAN (UML only)
+
+The series' kernels are those of make test's KUnit layers (layers.py),
+booted with kunit.enable=0; smp-stock, smp-on and smp-off are the same on
+QEMU."""
 
 from __future__ import annotations
 
@@ -25,20 +34,42 @@ class Variant:
     key: str                    # command line name
     name: str                   # KTAP suite name, run directory
     title: str
-    fragments: tuple[str, ...]  # files in kconfigs/
-    kernel: str                 # kernel build directory name
+    layer: str                  # key of layers.all_layers(): its kernel
+    stock: bool = False         # built from the stock tree instead
     boot_args: tuple[str, ...] = ()
 
+    @property
+    def column(self) -> str:
+        """The variant's column in the stock / series table."""
+        return self.key.removeprefix('smp-')
 
-VARIANTS = {
-    'on': Variant('on', 'e2e', 'mechanism on', ('e2e.config',), 'kernel'),
-    'lockdep': Variant('lockdep', 'e2e_lockdep', 'mechanism on, lockdep',
-                       ('e2e.config', 'lockdep.config'), 'kernel-lockdep'),
-    'off': Variant('off', 'e2e_off', f'mechanism off ({OFF_PARAM})',
-                   ('e2e.config',), 'kernel', (OFF_PARAM,)),
-}
-# make test's variants, and --all's.
-ALL_VARIANTS = ('on', 'lockdep', 'off')
+    @property
+    def smp(self) -> bool:
+        return self.layer == 'smp'
+
+
+def _variants() -> dict[str, Variant]:
+    out: dict[str, Variant] = {}
+    for prefix, layer, where in (('', 'uml', 'UML'),
+                                 ('smp-', 'smp', 'QEMU x86_64 SMP')):
+        suite = 'e2e_smp' if prefix else 'e2e'
+        for v in (Variant('stock', f'{suite}_stock', 'stock 6.12', layer,
+                          stock=True),
+                  Variant('on', suite, 'series, mechanism on', layer),
+                  Variant('off', f'{suite}_off', f'series, {OFF_PARAM}',
+                          layer, boot_args=(OFF_PARAM,))):
+            out[prefix + v.key] = Variant(prefix + v.key, v.name,
+                                          f'{where}: {v.title}', layer,
+                                          v.stock, v.boot_args)
+    out['debug'] = Variant('debug', 'e2e_debug',
+                           'UML: series, lockdep + KASAN', 'debug')
+    return out
+
+
+VARIANTS = _variants()
+# make test's variants, and --all's, in the order they boot.
+ALL_VARIANTS = ('stock', 'on', 'off', 'debug', 'smp-stock', 'smp-on',
+                'smp-off')
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Optional, Sequence, TextIO
 
 from .. import config, deps, junit, kbuild, kernlog, ktap, tally, ui
 from ..errors import Exit, PclError
-from . import build, machine, outcome
+from . import build, machine, outcome, qemumachine, table
 from .machine import Boot
 from .outcome import Ending
 from .plan import (ALL_VARIANTS, BENCH_PLAN, BENCH_VARIANTS, OFF_PARAM, PLAN,
@@ -38,6 +38,22 @@ class VariantResult:
     problem: str = ''           # hang or crash, for the exit code
 
 
+def _command(variant: Variant, kernel: Path, run_dir: Path, root: Path,
+             image: Path) -> tuple[list[str], str]:
+    """The machine's command line and its label; the QEMU root image is
+    made here from root."""
+    if not variant.smp:
+        shutil.rmtree(run_dir / 'uml', ignore_errors=True)
+        return machine.uml_command(kernel, run_dir, root, image,
+                                   variant.boot_args), 'UML'
+    root_image = run_dir / 'root.img'
+    machine.make_image(root_image, 'pcl-root', root)
+    what, accel = qemumachine.accel(kernel)
+    ui.info(f'QEMU accelerator: {what}')
+    return qemumachine.command(kernel, root_image, image, accel,
+                               variant.boot_args), 'QEMU'
+
+
 def run_variant(variant: Variant, kernel: Path, progs: Path,
                 programs: list[Program], timeout: Optional[int],
                 run_dir: Optional[Path] = None, plan: Path = PLAN) -> \
@@ -47,22 +63,29 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     machine.prepare_root(root, progs, programs, plan)
     image = run_dir / 'disk.img'
     machine.make_image(image)
-    limit = float(timeout or machine.wall_limit(programs))
-    shutil.rmtree(run_dir / 'uml', ignore_errors=True)
-    cmd = machine.uml_command(kernel, run_dir, root, image, variant.boot_args)
-    ui.info(f'Booting UML ({variant.title}), wall-clock limit '
-            f'{limit:.0f} s: {" ".join(cmd)}')
-    boot_ = machine.boot(cmd, run_dir / 'console.log', limit)
-    ui.info(f'UML ({variant.title}) ran {ui.fmt_secs(boot_.seconds)}'
+    limit = float(timeout or machine.wall_limit(programs) +
+                  (qemumachine.EXTRA_MARGIN if variant.smp else 0))
+    cmd, label = _command(variant, kernel, run_dir, root, image)
+    ui.info(f'Booting {variant.title}, wall-clock limit {limit:.0f} s: '
+            f'{" ".join(cmd)}')
+    boot_ = machine.boot(cmd, run_dir / 'console.log', limit, label=label)
+    ui.info(f'{variant.title}: ran {ui.fmt_secs(boot_.seconds)}'
             f'{" and was killed" if boot_.killed else ""}')
-    if OFF_PARAM in variant.boot_args and \
-            'parameters/pagecache_lock: absent' in boot_.console:
+    if variant.smp:
+        qemumachine.copy_out(run_dir / 'root.img', root)
+        (run_dir / 'root.img').unlink(missing_ok=True)
+    absent = 'parameters/pagecache_lock: absent' in boot_.console
+    if OFF_PARAM in variant.boot_args and absent:
         ui.warn(f'this kernel\'s ext2 has no pagecache_lock parameter: '
                 f'{OFF_PARAM} switched nothing off (the series does not '
                 'let ext2 opt in yet)')
+    if variant.stock and 'parameters/pagecache_lock: ' in boot_.console \
+            and not absent:
+        ui.warn('the stock kernel\'s ext2 has a pagecache_lock parameter: '
+                'the stock tree is not the pristine base')
     endings = outcome.read_status(root / 'out/status', programs)
-    ktap, ok = outcome.variant_ktap(variant, programs, root / 'out', endings, boot_,
-                            limit)
+    ktap, ok = outcome.variant_ktap(variant, programs, root / 'out', endings,
+                                    boot_, limit)
     result = VariantResult(variant, ktap, ok, boot_, endings)
     for prog in programs:
         f = root / 'out' / f'{prog.name}.ktap'
@@ -108,11 +131,12 @@ def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
         v = VARIANTS[key]
         if any(r.variant.key == key and r.problem for r in runs):
             continue
-        if v.kernel not in kernels:
-            kernels[v.kernel] = build.build_kernel(root_dir(), tree, v)
+        kdir = str(build.kernel_dir(tree, v))
+        if kdir not in kernels:
+            kernels[kdir] = build.build_kernel(tree, v).binary
         number = 1 + sum(r.variant.key == key for r in runs)
         run_dir = root_dir() / f'bench-{v.key}-{number}'
-        res = run_variant(v, kernels[v.kernel], progs, programs, timeout,
+        res = run_variant(v, kernels[kdir], progs, programs, timeout,
                           run_dir, plan)
         (run_dir / 'disk.img').unlink(missing_ok=True)
         out = run_dir / 'root' / 'out'
@@ -166,15 +190,21 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     programs = opts.programs
     progs = build.build_programs(config.repo_root() / SOURCES,
                            root_dir() / 'progs')
-    kernels: dict[str, Path] = {}
+    if any(v.smp for v in opts.variants):
+        deps.ensure(config.QEMU_PACKAGES)
+    kernels: dict[str, build.Kernel] = {}
     for v in opts.variants:
-        if v.kernel not in kernels:
-            kernels[v.kernel] = build.build_kernel(root_dir(), tree, v, opts.rebuild)
+        kdir = str(build.kernel_dir(tree, v))
+        if kdir not in kernels:
+            kernels[kdir] = build.build_kernel(tree, v, opts.rebuild)
+            if kernels[kdir].note:
+                ui.info(f'{v.title}: {kernels[kdir].note}')
 
     done: list[VariantResult] = []
     console_all: list[str] = []
     for v in opts.variants:
-        res = run_variant(v, kernels[v.kernel], progs, programs, opts.timeout)
+        res = run_variant(v, kernels[str(build.kernel_dir(tree, v))].binary,
+                          progs, programs, opts.timeout)
         done.append(res)
         console_all.append(f'==== e2e variant {v.name}: {v.title} ====\n')
         console_all.append(res.boot.console)
@@ -189,6 +219,10 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     ktap_file.write_text('\n'.join(doc) + '\n')
     ktap_out.write('\n'.join(doc) + '\n')
     ktap_out.flush()
+    lines = table.render([table.column(r.variant.key, r.ktap, r.boot.console)
+                          for r in done])
+    (root_dir() / 'table.txt').write_text('\n'.join(lines) + '\n')
+    print('\n'.join([''] + lines + ['']), file=sys.stderr, flush=True)
 
     parsed = ktap.parse(kbuild.kunit_py(tree), ktap_file,
                                 root_dir() / 'results.json')
