@@ -303,6 +303,22 @@ void pwrite_start(struct bg_write *w, pthread_t *t)
 	start_thread(t, bg_writer, w);
 }
 
+bool write_in_window(struct bg_write *w, struct uffd_source *s,
+		     bool (*during)(void *), void *arg, double bound)
+{
+	pthread_t t;
+
+	pwrite_start(w, &t);
+	if (!CHECK(uffd_source_wait_fault(s, 5.0),
+		   "the write never faulted on its source"))
+		return false;
+	if (!during(arg))
+		return false;
+	s->gate = true;
+	return join_bounded(&t, 1, bound) ||
+	       CHECK(false, "the write did not complete in %.0f s", bound);
+}
+
 bool pwrite_bounded(int fd, const void *buf, size_t len, off_t off,
 		    double bound, ssize_t *n, int *err)
 {

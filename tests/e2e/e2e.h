@@ -160,6 +160,14 @@ struct uffd_source {
 void *uffd_source_map(struct uffd_source *s, size_t len);
 /* Wait up to 'bound' seconds for the first fault; true when it came. */
 bool uffd_source_wait_fault(struct uffd_source *s, double bound);
+/*
+ * The write w in a thread, held inside gup by its source s: once it has
+ * faulted on s, during(arg) runs (the window), then s is served and the
+ * write joined within 'bound' seconds.  False, with a diagnostic, when
+ * the write never faulted, during() failed or the write did not return.
+ */
+bool write_in_window(struct bg_write *w, struct uffd_source *s,
+		     bool (*during)(void *), void *arg, double bound);
 
 /* Threads */
 typedef void *(*thread_fn)(void *);

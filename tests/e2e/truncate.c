@@ -362,13 +362,8 @@ static void race(void)
 	judge_final();
 	ktap_result(!atomic_load(&old_data) && !atomic_load(&corrupt),
 		    "truncate_race_no_old_data", NULL);
-	if (mechanism_on())
-		ktap_result(!atomic_load(&stale_gen),
-			    "truncate_race_no_stale_generation", NULL);
-	else
-		ktap_skip("truncate_race_no_stale_generation",
-			  "mechanism off: %ld stale reads (reported, not "
-			  "checked)", atomic_load(&stale_gen));
+	ktap_result(!atomic_load(&stale_gen),
+		    "truncate_race_no_stale_generation", NULL);
 	ktap_result(!atomic_load(&sigbus_low) && atomic_load(&sigbus_high),
 		    "truncate_race_sigbus_only_beyond_eof", NULL);
 	finish_run();

@@ -101,7 +101,7 @@ class TableTest(TmpTestCase):
 
 class VariantChoiceTest(TmpTestCase):
     def choose(self, **flags: bool) -> list[str]:
-        names = ('all', 'stock', 'on', 'off', 'debug', 'smp', 'uml')
+        names = ('all', 'stock', 'on', 'off', 'lockdep', 'smp', 'uml')
         args = argparse.Namespace(**{n: flags.get(n, False) for n in names})
         return [v.key for v in e2e_cli._variants(args)]
 
@@ -114,12 +114,15 @@ class VariantChoiceTest(TmpTestCase):
         self.assertEqual(self.choose(smp=True, uml=True),
                          ['on', 'smp-on'])
         self.assertEqual(self.choose(all=True),
-                         ['stock', 'on', 'off', 'debug', 'smp-stock',
-                          'smp-on', 'smp-off'])
+                         ['stock', 'on', 'off', 'smp-stock', 'smp-on',
+                          'smp-off'])
+        self.assertEqual(self.choose(lockdep=True, on=True, smp=True,
+                                     uml=True),
+                         ['on', 'lockdep', 'smp-on'])
 
-    def test_debug_is_uml_only(self) -> None:
+    def test_lockdep_is_uml_only(self) -> None:
         with self.assertRaises(PclError) as cm:
-            self.choose(smp=True, debug=True)
+            self.choose(smp=True, lockdep=True)
         self.assertEqual(cm.exception.code, Exit.USAGE)
 
 
@@ -161,3 +164,17 @@ class QemuMachineTest(TmpTestCase):
         e2e_machine.make_image(image, 'pcl-root', empty)
         qemumachine.copy_out(image, self.tmp / 'root')
         self.assertEqual(list((self.tmp / 'root/out').iterdir()), [])
+
+
+class InjectedFiguresTest(TmpTestCase):
+    def test_a_control_run_is_its_own_figure(self) -> None:
+        col = table.column('on', [
+            '    # Subtest: coherency',
+            '    # stale_reads mode=on total=0 pread=0',
+            '    ok 1 coherency_no_stale_reads',
+            '    # stale_reads mode=injected total=1443215 pread=228340',
+            '    ok 2 checker_detects_injected_stale_reads',
+            'ok 1 coherency'], '')
+        self.assertEqual(col.figures, {
+            'coherency.stale_reads': '0',
+            'coherency.stale_reads_injected': '1443215'})

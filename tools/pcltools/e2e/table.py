@@ -1,7 +1,8 @@
 """The stock / series table of the end-to-end layer: every case of every
 program, one column per variant booted (stock, series, knob off, ...),
 and the figures the programs print ('# figures: name=value ...' and the
-'# stale_reads mode=M total=N' lines) with the kernel's "invalidation
+'# stale_reads mode=M total=N' lines; those of a control run with an
+injected fault, mode=injected, apart) with the kernel's "invalidation
 failure" messages counted per program."""
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def column(key: str, ktap: Sequence[str], console: str) -> Column:
             continue
         m = STALE.search(line)
         if m and prog:
-            col.figures[f'{prog}.stale_reads'] = m.group(2)
+            suffix = '_injected' if m.group(1) == 'injected' else ''
+            col.figures[f'{prog}.stale_reads{suffix}'] = m.group(2)
             continue
         m = PROGRAM.match(line)
         if m:
