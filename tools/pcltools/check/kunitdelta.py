@@ -109,8 +109,9 @@ def run_base_kunit(ctx: Context, tree: Path, progress: Progress
     if path is None:
         return KunitResult('base', note='make olddefconfig failed at the base')
     note = ('not in the base tree: ' + ', '.join(dropped)) if dropped else ''
+    # Suites, not the options the end-to-end fragments add (ext2 ...).
     tests = [l for l in path.read_text().splitlines()
-             if l.endswith('=y') and l != 'CONFIG_KUNIT=y']
+             if l.endswith('_TEST=y') or l.endswith('_KUNIT=y')]
     if not tests:
         kr = KunitResult('base', ran=False, summary='no suite at the base',
                          note=note or 'no suite of the kunitconfig exists at '
