@@ -348,7 +348,7 @@ class RunBenchTest(TmpTestCase):
                                   return_value=self.tmp / 'progs'), \
                 mock.patch.object(e2e_build, 'build_kernel',
                                   return_value=e2e_build.Kernel(
-                                      self.tmp / 'linux', self.tmp)) \
+                                      self.tmp / 'linux')) \
                 as kernel, \
                 mock.patch.object(e2e_run, 'run_variant', run_variant):
             runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'off') * 3,

@@ -22,11 +22,17 @@ def kunit_py(tree: Path) -> Path:
     return tree / 'tools/testing/kunit/kunit.py'
 
 
+def tree_suffix(tree: Path) -> str:
+    """'' for the managed tree, '-<hash>' for a user's tree (KERNEL_TREE),
+    so that each tree's build products have names of their own."""
+    if tree.resolve() == config.managed_tree().resolve():
+        return ''
+    return '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
+
+
 def build_dir(tree: Path, name: str) -> Path:
     """build/out/<name>; a user's tree (KERNEL_TREE) gets its own."""
-    if tree.resolve() != config.managed_tree().resolve():
-        name += '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
-    return config.out_dir(name)
+    return config.out_dir(name + tree_suffix(tree))
 
 
 def make_options() -> list[str]:

@@ -5,12 +5,11 @@ tree knows (the series adds its own KUnit options)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from pathlib import Path
 
-from . import config, gitutil, ui
+from . import config, gitutil, kbuild, ui
 from .errors import Exit, PclError
 
 SYMBOL = re.compile(r'^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$', re.M)
@@ -20,10 +19,7 @@ ENTRY = re.compile(r'^(?:CONFIG_([A-Za-z0-9_]+)=.*|# CONFIG_([A-Za-z0-9_]+) '
 
 def path(tree: Path) -> Path:
     """build/linux-stock; a user's tree (KERNEL_TREE) gets its own."""
-    name = 'linux-stock'
-    if tree.resolve() != config.managed_tree().resolve():
-        name += '-' + hashlib.sha1(str(tree.resolve()).encode()).hexdigest()[:8]
-    return config.build_root() / name
+    return config.build_root() / ('linux-stock' + kbuild.tree_suffix(tree))
 
 
 def base_commit(tree: Path) -> str:

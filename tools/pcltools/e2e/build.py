@@ -81,7 +81,6 @@ def kernel_stamp(tree: Path, fragments: list[Path], out: Path) -> str:
 @dataclass
 class Kernel:
     binary: Path
-    tree: Path                  # what it was built from
     note: str = ''              # options left out (stock)
 
 
@@ -131,7 +130,7 @@ def build_kernel(tree: Path, variant: Variant,
     if not rebuild and stamp and binary.exists() and stamp_file.exists() \
             and stamp_file.read_text().strip() == stamp:
         ui.info(f'{what}: up to date (nothing changed)')
-        return Kernel(binary, src, note)
+        return Kernel(binary, note)
     stamp_file.unlink(missing_ok=True)
     cmd = kbuild.kunit_command(src, 'build', out, fragments,
                                layer.qemu_config)
@@ -147,4 +146,4 @@ def build_kernel(tree: Path, variant: Variant,
     stamp = kernel_stamp(src, fragments, out)
     if stamp:
         stamp_file.write_text(stamp + '\n')
-    return Kernel(binary, src, note)
+    return Kernel(binary, note)

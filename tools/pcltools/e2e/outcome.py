@@ -13,6 +13,7 @@ from .. import kernlog, ktap
 from .machine import Boot
 from .plan import Program, Variant
 
+INVALIDATION_FAILURE = 'Page cache invalidation failure on direct I/O'
 STALE = re.compile(r'#\s*stale_reads mode=(\S+) total=(\d+)')
 
 

@@ -19,7 +19,6 @@ from .outcome import Ending
 from .plan import (ALL_VARIANTS, BENCH_PLAN, BENCH_VARIANTS, OFF_PARAM, PLAN,
                    SOURCES, VARIANTS, Program, Variant, read_plan)
 
-INVALIDATION_FAILURE = 'Page cache invalidation failure on direct I/O'
 
 
 def root_dir() -> Path:
@@ -92,7 +91,8 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
         if f.exists():
             for mode, n in outcome.stale_counts(f.read_text(errors='replace')):
                 result.stale.append((prog.name, mode, n))
-    result.invalidation_failures = boot_.console.count(INVALIDATION_FAILURE)
+    result.invalidation_failures = boot_.console.count(
+        outcome.INVALIDATION_FAILURE)
     result.problem = outcome.problem(boot_, endings)
     if not result.problem and not (root / 'out/status').exists():
         result.problem = 'init did not start (see the console log)'
@@ -153,7 +153,7 @@ def summary(res: VariantResult) -> list[str]:
     for prog, mode, n in res.stale:
         lines.append(f'stale reads ({res.variant.key}): {prog} {mode}: {n}')
     if res.invalidation_failures:
-        lines.append(f'kernel said "{INVALIDATION_FAILURE}" '
+        lines.append(f'kernel said "{outcome.INVALIDATION_FAILURE}" '
                      f'{res.invalidation_failures} time(s)')
     for name, e in res.endings.items():
         if e.how != 'not-run':

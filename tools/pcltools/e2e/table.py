@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .outcome import STALE
+from .outcome import INVALIDATION_FAILURE, STALE
 
 SUBTEST = re.compile(r'^    # Subtest: (\S+)')
 CASE = re.compile(r'^    (not )?ok \d+ (\S+)(?:\s+#\s*(\S+))?')
 PROGRAM = re.compile(r'^(not )?ok \d+ (\S+)(?:\s+#\s*(.*))?')
 FIGURES = re.compile(r'^    # figures: (.*)')
 START = re.compile(r'e2e: start (\S+)')
-INVALIDATION = 'Page cache invalidation failure on direct I/O'
 
 LEGEND = ('ok: the case passed. On stock and with the knob off, a case '
           'that demonstrates the fix passes when it sees the failure it '
@@ -79,7 +78,7 @@ def column(key: str, ktap: Sequence[str], console: str) -> Column:
         m = START.search(line)
         if m:
             current = m.group(1)
-        elif INVALIDATION in line and current:
+        elif INVALIDATION_FAILURE in line and current:
             name = f'{current}.invalidation_failure_messages'
             col.figures[name] = str(int(col.figures.get(name, '0')) + 1)
     return col
