@@ -32,8 +32,8 @@ run-smp:
 run-debug:
 	$(PCL) run --layer debug $(run_opts) -- $(ARGS)
 
-# Tool tests (mypy --strict among them), the KUnit layers (UML, debug
-# configs, QEMU SMP), the end-to-end layer and the validate layer; one
+# Tool tests (mypy --strict among them), the KUnit layers (UML; QEMU SMP
+# with the debug configs), the end-to-end layer and the validate layer; one
 # closing count.
 test:
 	$(PCL) test $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)')
@@ -48,7 +48,7 @@ unittest:
 bench:
 	$(PCL) bench $(tree_opt) $(ARGS)
 
-# End-to-end programs in UML userspace; ARGS="--lockdep", "--off", "--all",
+# End-to-end programs in UML userspace; ARGS="--smp", "--off", "--all",
 # "--only coherency,truncate" ...
 e2e:
 	$(PCL) e2e $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)') $(ARGS)

@@ -23,8 +23,12 @@
  * while it waited for its source are dropped, none is added until it
  * returns, and every cached page after the call equals the disk.
  *
- * The case passes with the mechanism on when no page is stale and some
- * round failed part way (the control: the injection reached the write),
+ * Each round also reports fsync after the call and the pages the call
+ * reported written that are not on disk once the caches are dropped.
+ *
+ * The case passes with the mechanism on when no page is stale, none the
+ * call reported written is missing from the disk, and some round failed
+ * part way (the control: the injection reached the write),
  * and, with the mechanism off, when stale pages are seen: a kernel without
  * the series that stops showing them is reported, not passed silently.
  */
@@ -55,6 +59,8 @@ struct round {
 	int new_on_disk;	/* pages the write put on disk */
 	int stale;		/* cached pages that differ from the disk */
 	int inval_msgs;		/* "invalidation failure" lines it added */
+	int fsync_err;		/* fsync after the call: 0 or errno */
+	int lost_on_disk;	/* pages reported written, not new on disk */
 };
 
 struct cache_read {
@@ -115,6 +121,22 @@ static bool one(const char *path, int nth, struct round *r)
 						p * PAGE, PAGE) < 0;
 	}
 	munmap(disk, LEN);
+	r->fsync_err = fsync(bfd) ? errno : 0;
+
+	/*
+	 * The disk after the caches are dropped: every page the call reported
+	 * written must hold the new bytes (a short write reports a prefix).
+	 */
+	if (!CHECK(drop_all_caches(), "drop_caches failed"))
+		return false;
+	disk = read_direct(w.fd, LEN, TARGET * PAGE);
+	if (!disk)
+		return false;
+	r->lost_on_disk = 0;
+	for (p = 0; p < LEN_PAGES && (ssize_t)((p + 1) * PAGE) <= w.n; p++)
+		r->lost_on_disk += check_pattern(disk + p * PAGE, NEW_TAG,
+						 p * PAGE, PAGE) >= 0;
+	munmap(disk, LEN);
 	munmap(cached, LEN);
 	close(src.uffd);
 	munmap(source, LEN);
@@ -127,6 +149,7 @@ static void partly_failed_write(void)
 {
 	char *path = test_path("partial");
 	int nth, stale = 0, partial = 0, msgs = 0, rounds = 0;
+	int fsync_errs = 0, lost = 0;
 	struct round r = { .injected = true };
 	bool ok = true;
 
@@ -137,11 +160,15 @@ static void partly_failed_write(void)
 		}
 		rounds++;
 		diag("fail bio %d: %zd (%s)%s; pages new on disk: %d, stale "
-		     "after return: %d; \"invalidation failure\" messages: %d",
+		     "after return: %d; \"invalidation failure\" messages: %d; "
+		     "fsync: %s; pages lost on disk: %d",
 		     nth, r.written, r.written < 0 ? strerror(r.err) :
 		     r.written == (ssize_t)LEN ? "full" : "short",
 		     r.injected ? "" : ", no such bio", r.new_on_disk, r.stale,
-		     r.inval_msgs);
+		     r.inval_msgs, r.fsync_err ? strerror(r.fsync_err) : "ok",
+		     r.lost_on_disk);
+		lost += r.lost_on_disk;
+		fsync_errs += r.fsync_err != 0;
 		if (r.written == (ssize_t)LEN)
 			continue;
 		stale += r.stale;
@@ -150,7 +177,8 @@ static void partly_failed_write(void)
 	}
 	if (ok && r.injected)
 		ok = CHECK(false, "the write still submitted bio %d", MAX_NTH);
-	diag("figures: rounds_failed_part_way=%d", partial);
+	diag("figures: rounds_failed_part_way=%d fsync_errors=%d "
+	     "lost_pages_on_disk=%d", partial, fsync_errs, lost);
 	diag("stale_reads mode=%s total=%d (partly failed write)",
 	     mechanism(), stale);
 	diag("%d rounds, %d failed part way; stale pages after return: %d; "
@@ -158,7 +186,8 @@ static void partly_failed_write(void)
 	     msgs);
 	if (mechanism_on()) {
 		ok = ok && CHECK(partial > 0, "no round failed part way") &&
-		     !stale;
+		     !stale && CHECK(!lost, "bytes reported written are not "
+				     "on disk");
 		ktap_result(ok, CASE, NULL);
 	} else {
 		ok = ok && stale > 0;

@@ -135,7 +135,7 @@ class KtapTest(TmpTestCase):
         (out / 'b.ktap').write_text('\n'.join(PASSING[:-1]) + '\n')
         plan = [e2e_plan.Program(n, 10, (n,)) for n in ('a', 'b', 'c')]
         boot = e2e_machine.Boot('', 1.0, True, -9)
-        variant = e2e_plan.VARIANTS['lockdep']
+        variant = e2e_plan.VARIANTS['smp-on']
         part, ok = e2e_outcome.variant_ktap(variant, plan, out, endings, boot, 50)
         self.assertFalse(ok)
         return ktap.document([part], [ok], [variant.name])
@@ -147,7 +147,7 @@ class KtapTest(TmpTestCase):
         self.assertEqual(doc[:2], ['KTAP version 1', '1..1'])
         self.assertIn('    not ok 3 c # not run: an earlier program hung',
                       doc)
-        self.assertEqual(doc[-1], 'not ok 1 e2e_lockdep')
+        self.assertEqual(doc[-1], 'not ok 1 e2e_smp')
         kpy = kunit_py()
         doc_file = self.tmp / 'doc.ktap'
         doc_file.write_text('\n'.join(doc) + '\n')
@@ -157,7 +157,7 @@ class KtapTest(TmpTestCase):
         self.assertEqual((counts.passed, counts.failed + counts.crashed,
                           counts.skipped), (2, 2, 1))
         names = {(c.group, c.name, c.status) for c in counts.cases}
-        self.assertIn(('e2e.e2e_lockdep.b', 'completed', 'FAIL'), names)
+        self.assertIn(('e2e.e2e_smp.b', 'completed', 'FAIL'), names)
 
     def test_stale_counts_and_attribution(self) -> None:
         text = ('# stale_reads mode=on total=0 pread=0\n'
@@ -301,12 +301,23 @@ class BuildTest(TmpTestCase):
             e2e_build.build_kernel(tree, variant, rebuild=True)
             build.assert_called_once()
 
+    def test_smp_kernels_carry_the_debug_configs(self) -> None:
+        """The SMP layer's kernel, which the SMP variants boot (stock
+        too, with the same fragments), has lockdep and KASAN; make test
+        runs it and the plain UML layer, not the UML debug layer."""
+        defined = layers.all_layers()
+        names = [f.name for f in defined['smp'].kunitconfigs]
+        self.assertIn('lockdep.config', names)
+        self.assertIn('kasan.config', names)
+        self.assertNotIn('lockdep.config',
+                         [f.name for f in defined['uml'].kunitconfigs])
+        self.assertEqual(layers.TEST_LAYERS, ('uml', 'smp'))
+
     def test_the_series_kernels_are_the_kunit_layers(self) -> None:
         """One build per machine: the e2e variants boot the KUnit
         layers' build directories; stock kernels have their own."""
         tree = config.managed_tree()
         for key, layer in (('on', 'uml'), ('off', 'uml'),
-                           ('lockdep', 'e2e-lockdep'),
                            ('smp-on', 'qemu-x86_64-smp'),
                            ('smp-off', 'qemu-x86_64-smp'),
                            ('stock', 'stock-uml'),

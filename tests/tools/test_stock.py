@@ -101,7 +101,7 @@ class TableTest(TmpTestCase):
 
 class VariantChoiceTest(TmpTestCase):
     def choose(self, **flags: bool) -> list[str]:
-        names = ('all', 'stock', 'on', 'off', 'lockdep', 'smp', 'uml')
+        names = ('all', 'stock', 'on', 'off', 'smp', 'uml')
         args = argparse.Namespace(**{n: flags.get(n, False) for n in names})
         return [v.key for v in e2e_cli._variants(args)]
 
@@ -116,14 +116,9 @@ class VariantChoiceTest(TmpTestCase):
         self.assertEqual(self.choose(all=True),
                          ['stock', 'on', 'off', 'smp-stock', 'smp-on',
                           'smp-off'])
-        self.assertEqual(self.choose(lockdep=True, on=True, smp=True,
+        self.assertEqual(self.choose(off=True, on=True, smp=True,
                                      uml=True),
-                         ['on', 'lockdep', 'smp-on'])
-
-    def test_lockdep_is_uml_only(self) -> None:
-        with self.assertRaises(PclError) as cm:
-            self.choose(smp=True, lockdep=True)
-        self.assertEqual(cm.exception.code, Exit.USAGE)
+                         ['on', 'off', 'smp-on', 'smp-off'])
 
 
 class QemuMachineTest(TmpTestCase):

@@ -30,6 +30,7 @@ class RunAllTest(TmpTestCase):
                 mock.patch.object(testall, 'validate_layer',
                                   lambda tree: (Counts(), Exit.OK)), \
                 mock.patch.object(layers, 'all_layers', lambda: layer_defs), \
+                mock.patch.object(layers, 'TEST_LAYERS', tuple(outcomes)), \
                 mock.patch.object(kunitrun, 'run',
                                   lambda tree, layer, extra: next(
                                       o for o in outcomes.values()

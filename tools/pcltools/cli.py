@@ -240,7 +240,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument('--junit', metavar='FILE')
     sp.add_argument('--only', metavar='LAYERS',
                     help='comma-separated subset of the KUnit layers and '
-                    'validate: ' + ','.join([*layers.all_layers(),
+                    'validate: ' + ','.join([*layers.TEST_LAYERS,
                                              'validate']) +
                     ' (the tool tests and the end-to-end layer always run)')
     sp.set_defaults(func=cmd_test)

@@ -26,20 +26,30 @@ class Layer:
 
 
 def all_layers() -> dict[str, Layer]:
-    """make test's KUnit layers, in the order it runs them. The debug
-    layer has kconfigs/kasan.config (KASAN builds and boots on UML x86_64
-    in 6.12 with a static link)."""
+    """The KUnit layers: uml (make run), debug (make run-debug: UML with
+    the debug configs, KASAN statically linked, which 6.12 needs) and smp
+    (make run-smp: QEMU x86_64, two vCPUs, with the debug configs too, so
+    that lockdep and KASAN see real parallelism and the end-to-end
+    programs run under them)."""
     repo, kc = config.repo_root(), config.kconfigs_dir()
+    debug_configs = [kc / 'lockdep.config', kc / 'kasan.config']
     uml = [repo / '.kunitconfig', kc / 'e2e.config', kc / 'e2e_uml.config']
-    debug = uml + [kc / 'lockdep.config', kc / 'kasan.config']
     smp = [repo / '.kunitconfig', kc / 'e2e.config', kc / 'e2e_qemu.config']
     return {
         'uml': Layer('uml', 'KUnit on UML', uml),
-        'debug': Layer('uml-debug', 'KUnit on UML, debug configs', debug,
+        'debug': Layer('uml-debug', 'KUnit on UML, debug configs',
+                       uml + debug_configs + [kc / 'kasan_uml.config'],
                        timeout=900),
-        'smp': Layer('qemu-x86_64-smp', 'KUnit on QEMU x86_64 SMP', smp,
+        'smp': Layer('qemu-x86_64-smp',
+                     'KUnit on QEMU x86_64 SMP, debug configs',
+                     smp + debug_configs,
                      qemu_config=kc / 'qemu_x86_64_smp.py', timeout=900),
     }
+
+
+# make test's KUnit layers, in the order it runs them: the debug configs
+# run on SMP only (one build fewer than a UML debug layer beside it).
+TEST_LAYERS = ('uml', 'smp')
 
 
 def bench_layers() -> dict[str, Layer]:

@@ -76,7 +76,9 @@ def run_all(prepare: Callable[[], Path], junit_path: Optional[Path],
     if tree is None:
         return _finish(total, per_layer, codes, junit_path, times)
 
-    for key, layer in layers.all_layers().items():
+    defined = layers.all_layers()
+    for key in layers.TEST_LAYERS:
+        layer = defined[key]
         if only and key not in only:
             continue
         if layer.qemu_config:

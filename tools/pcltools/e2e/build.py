@@ -86,14 +86,10 @@ class Kernel:
 
 def kernel_dir(tree: Path, variant: Variant) -> Path:
     """The KUnit layer's build directory; build/out/stock-<layer> for the
-    stock kernel; build/out/e2e-<fragments> for a variant with fragments
-    of its own (a user's tree gets its own, as build directories are
+    stock kernel (a user's tree gets its own, as build directories are
     named)."""
     layer = layers.all_layers()[variant.layer]
     name = f'stock-{layer.name}' if variant.stock else layer.name
-    if variant.extra:
-        name = 'e2e-' + '-'.join(f.removesuffix('.config')
-                                 for f in variant.extra)
     return kbuild.build_dir(tree, name)
 
 
@@ -104,8 +100,7 @@ def build_kernel(tree: Path, variant: Variant,
     cut to the options it knows."""
     layer = layers.all_layers()[variant.layer]
     out = kernel_dir(tree, variant)
-    fragments = list(layer.kunitconfigs) + [
-        config.kconfigs_dir() / f for f in variant.extra]
+    fragments = list(layer.kunitconfigs)
     for frag in fragments:
         if not frag.is_file():
             raise PclError(Exit.USAGE, f'{frag}: no such kconfig fragment')

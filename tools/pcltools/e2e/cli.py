@@ -9,26 +9,22 @@ from typing import Callable
 
 from .. import config, ui
 from ..errors import Exit, PclError
-from .plan import ALL_VARIANTS, EVERY_VARIANT, OFF_PARAM, PLAN, VARIANTS
+from .plan import ALL_VARIANTS, OFF_PARAM, PLAN, VARIANTS
 from .plan import Variant
 from .plan import read_plan, select
 from .run import Options, run
 
 
 def _variants(args: argparse.Namespace) -> list[Variant]:
-    """--stock/--on/--off/--lockdep choose the kernels (default --on), --smp
-    and --uml the machines (default UML; both when both are given)."""
+    """--stock/--on/--off choose the kernels (default --on), --smp and
+    --uml the machines (default UML; both when both are given)."""
     if args.all:
         return [VARIANTS[k] for k in ALL_VARIANTS]
-    kinds = [k for k in ('stock', 'on', 'off', 'lockdep')
-             if getattr(args, k)] or ['on']
+    kinds = [k for k in ('stock', 'on', 'off') if getattr(args, k)] or ['on']
     prefixes = (['smp-'] if args.smp else []) + \
         ([''] if args.uml or not args.smp else [])
-    if args.smp and not args.uml and 'lockdep' in kinds:
-        raise PclError(Exit.USAGE, '--lockdep runs on UML only: leave out '
-                       '--smp, or add --uml')
-    keys = [p + k for k in kinds for p in prefixes if p + k in VARIANTS]
-    return [VARIANTS[k] for k in EVERY_VARIANT if k in keys]
+    keys = [p + k for k in kinds for p in prefixes]
+    return [VARIANTS[k] for k in ALL_VARIANTS if k in keys]
 
 
 def cmd_e2e(args: argparse.Namespace,
@@ -55,8 +51,9 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                         'tree, and the stock base built with the same '
                         'configuration), boot each with the programs as '
                         'init, count their KTAP and print the case-by-kernel '
-                        'table. Kernels: --stock, --on (default), --off, '
-                        '--lockdep; machines: --uml (default), --smp.')
+                        'table. Kernels: --stock, --on (default), --off; '
+                        'machines: --uml (default), --smp (lockdep and '
+                        'KASAN).')
     kernel_tree_opt(sp)
     sp.add_argument('--stock', action='store_true',
                     help='the pristine base (tag pcl-base) built with the '
@@ -65,12 +62,9 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                     help='the series, mechanism on (the default)')
     sp.add_argument('--off', action='store_true',
                     help=f'the series booted with {OFF_PARAM}')
-    sp.add_argument('--lockdep', action='store_true',
-                    help='the series with kconfigs/lockdep.config (UML only, '
-                    'a kernel of its own in build/out/e2e-lockdep)')
     sp.add_argument('--smp', action='store_true',
                     help='on QEMU x86_64 with 2 vCPUs (make run-smp\'s '
-                    'kernel) instead of UML')
+                    'kernel: lockdep, KASAN) instead of UML')
     sp.add_argument('--uml', action='store_true',
                     help='on UML (the default; with --smp: both)')
     sp.add_argument('--all', action='store_true',

@@ -7,13 +7,11 @@ and a command line:
             configuration: what the series is measured against
   on        the series, the mechanism on
   off       the series booted with ext2.pagecache_lock=0
-  lockdep   the series with kconfigs/lockdep.config (UML only, its own
-            build: UML with KASAN, the debug KUnit layer's kernel, cannot
-            run userspace)
 
 The series' kernels are those of make test's KUnit layers (layers.py),
 booted with kunit.enable=0; smp-stock, smp-on and smp-off are the same on
-QEMU.  make test runs all but lockdep."""
+QEMU, where the kernels carry the debug configs (lockdep, KASAN): the
+programs run under lockdep there.  make test runs them all."""
 
 from __future__ import annotations
 
@@ -39,7 +37,6 @@ class Variant:
     layer: str                  # key of layers.all_layers(): its kernel
     stock: bool = False         # built from the stock tree instead
     boot_args: tuple[str, ...] = ()
-    extra: tuple[str, ...] = ()  # more kconfigs/ files: a build of its own
 
     @property
     def column(self) -> str:
@@ -64,18 +61,12 @@ def _variants() -> dict[str, Variant]:
             out[prefix + v.key] = Variant(prefix + v.key, v.name,
                                           f'{where}: {v.title}', layer,
                                           v.stock, v.boot_args)
-    out['lockdep'] = Variant('lockdep', 'e2e_lockdep',
-                             'UML: series, lockdep', 'uml',
-                             extra=('lockdep.config',))
     return out
 
 
 VARIANTS = _variants()
 # make test's variants, and --all's, in the order they boot.
 ALL_VARIANTS = ('stock', 'on', 'off', 'smp-stock', 'smp-on', 'smp-off')
-# Every variant, for the command line.
-EVERY_VARIANT = ('stock', 'on', 'off', 'lockdep', 'smp-stock', 'smp-on',
-                 'smp-off')
 
 
 @dataclass(frozen=True)
