@@ -4,6 +4,7 @@ incremental kernel builds, build errors and the command line."""
 import contextlib
 import io
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -300,6 +301,30 @@ class BuildTest(TmpTestCase):
             build.return_value = 0
             e2e_build.build_kernel(tree, variant, rebuild=True)
             build.assert_called_once()
+
+    def test_edited_qemu_config_rebuilds_the_smp_kernel(self) -> None:
+        """qemu_x86_64_smp.py carries options of its own: a kernel built
+        before it changed is not up to date."""
+        tree = make_kernel_like_repo(self.tmp / 'linux')
+        kc = self.tmp / 'kconfigs'
+        shutil.copytree(REPO / 'kconfigs', kc)
+        with mock.patch.object(config, 'build_root',
+                               lambda: self.tmp / 'build'), \
+                mock.patch.object(config, 'kconfigs_dir', lambda: kc), \
+                mock.patch.object(config, 'repo_root', lambda: REPO), \
+                mock.patch.object(e2e_build, '_run_logged') as build:
+            build.return_value = 0
+            variant = e2e_plan.VARIANTS['smp-on']
+            out = e2e_build.kernel_dir(tree, variant)
+            (out / 'arch/x86/boot').mkdir(parents=True)
+            (out / 'arch/x86/boot/bzImage').write_text('')
+            e2e_build.build_kernel(tree, variant)
+            e2e_build.build_kernel(tree, variant)
+            self.assertEqual(build.call_count, 1)
+            qemu_config = kc / 'qemu_x86_64_smp.py'
+            qemu_config.write_text(qemu_config.read_text() + '\n# edit\n')
+            e2e_build.build_kernel(tree, variant)
+            self.assertEqual(build.call_count, 2)
 
     def test_smp_kernels_carry_the_debug_configs(self) -> None:
         """The SMP layer's kernel, which the SMP variants boot (stock

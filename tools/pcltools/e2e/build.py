@@ -121,7 +121,9 @@ def build_kernel(tree: Path, variant: Variant,
     what = f'{"stock" if variant.stock else "series"} kernel ' \
         f'({layer.title.removeprefix("KUnit on ")}) in {out}'
     stamp_file = out / '.pcl-e2e-stamp'
-    stamp = kernel_stamp(src, fragments, out)
+    # The machine's --qemu_config file carries options too.
+    inputs = fragments + ([layer.qemu_config] if layer.qemu_config else [])
+    stamp = kernel_stamp(src, inputs, out)
     if not rebuild and stamp and binary.exists() and stamp_file.exists() \
             and stamp_file.read_text().strip() == stamp:
         ui.info(f'{what}: up to date (nothing changed)')
@@ -138,7 +140,7 @@ def build_kernel(tree: Path, variant: Variant,
             text.splitlines()[-15:])
         raise PclError(Exit.BUILD_FAILED, f'the end-to-end {what} does not '
                        f'build (full log: {log}):\n{errors}')
-    stamp = kernel_stamp(src, fragments, out)
+    stamp = kernel_stamp(src, inputs, out)
     if stamp:
         stamp_file.write_text(stamp + '\n')
     return Kernel(binary, note)
