@@ -53,16 +53,6 @@ struct outcome {
 	int lost_on_disk;	/* pages on disk not NEW after writeback */
 };
 
-/* Pages of [TARGET, TARGET + LEN_PAGES) in buf that are not NEW_TAG's. */
-static int not_new(const uint8_t *buf)
-{
-	int p, n = 0;
-
-	for (p = 0; p < LEN_PAGES; p++)
-		n += check_pattern(buf + p * PAGE, NEW_TAG, p * PAGE, PAGE) >= 0;
-	return n;
-}
-
 /* The window: a store through the shared mapping, to page STORE. */
 static bool store(void *map)
 {
@@ -99,7 +89,7 @@ static bool dirty_during_write(const char *path, struct outcome *o)
 	buf = alloc_aligned(LEN);
 	if (pread(fd, buf, LEN, TARGET * PAGE) != (ssize_t)LEN)
 		return CHECK(false, "buffered pread: %s", strerror(errno));
-	o->stale_after_return = not_new(buf);
+	o->stale_after_return = pages_not_tagged(buf, LEN_PAGES, NEW_TAG);
 	o->inval_msgs = msgs_before < 0 ? -1 :
 			count_inval_msgs() - msgs_before;
 
@@ -112,7 +102,7 @@ static bool dirty_during_write(const char *path, struct outcome *o)
 	buf = read_direct(w.fd, LEN, TARGET * PAGE);
 	if (!buf)
 		return false;
-	o->lost_on_disk = not_new(buf);
+	o->lost_on_disk = pages_not_tagged(buf, LEN_PAGES, NEW_TAG);
 	munmap(buf, LEN);
 	close(w.fd);
 	close(src.uffd);

@@ -114,12 +114,11 @@ static bool one(const char *path, int nth, struct round *r)
 	if (!disk)
 		return false;
 	r->inval_msgs = msgs < 0 ? -1 : count_inval_msgs() - msgs;
-	r->stale = r->new_on_disk = 0;
-	for (p = 0; p < LEN_PAGES; p++) {
+	r->stale = 0;
+	for (p = 0; p < LEN_PAGES; p++)
 		r->stale += !!memcmp(cached + p * PAGE, disk + p * PAGE, PAGE);
-		r->new_on_disk += check_pattern(disk + p * PAGE, NEW_TAG,
-						p * PAGE, PAGE) < 0;
-	}
+	r->new_on_disk = LEN_PAGES - pages_not_tagged(disk, LEN_PAGES,
+						      NEW_TAG);
 	munmap(disk, LEN);
 	r->fsync_err = fsync(bfd) ? errno : 0;
 
@@ -132,10 +131,8 @@ static bool one(const char *path, int nth, struct round *r)
 	disk = read_direct(w.fd, LEN, TARGET * PAGE);
 	if (!disk)
 		return false;
-	r->lost_on_disk = 0;
-	for (p = 0; p < LEN_PAGES && (ssize_t)((p + 1) * PAGE) <= w.n; p++)
-		r->lost_on_disk += check_pattern(disk + p * PAGE, NEW_TAG,
-						 p * PAGE, PAGE) >= 0;
+	r->lost_on_disk = pages_not_tagged(disk, w.n > 0 ? w.n / PAGE : 0,
+					   NEW_TAG);
 	munmap(disk, LEN);
 	munmap(cached, LEN);
 	close(src.uffd);

@@ -194,6 +194,15 @@ off_t check_pattern(const void *buf, uint32_t tag, off_t off, size_t len)
 	return -1;
 }
 
+int pages_not_tagged(const uint8_t *buf, int npages, uint32_t tag)
+{
+	int p, n = 0;
+
+	for (p = 0; p < npages; p++)
+		n += check_pattern(buf + p * PAGE, tag, p * PAGE, PAGE) >= 0;
+	return n;
+}
+
 void fill_gen(void *buf, uint64_t gen, size_t len)
 {
 	uint64_t *w = buf;

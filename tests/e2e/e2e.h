@@ -128,6 +128,8 @@ void *alloc_aligned(size_t len);
 void fill_pattern(void *buf, uint32_t tag, off_t off, size_t len);
 /* Offset of the first byte that differs from the pattern, or -1. */
 off_t check_pattern(const void *buf, uint32_t tag, off_t off, size_t len);
+/* Pages of buf (npages of a buffer whose source began at offset 0) not tag's. */
+int pages_not_tagged(const uint8_t *buf, int npages, uint32_t tag);
 /* Generation stamps: every word of each page holds gen. */
 void fill_gen(void *buf, uint64_t gen, size_t len);
 
