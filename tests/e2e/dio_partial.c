@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/statvfs.h>
@@ -51,6 +52,7 @@
 #define MAX_NTH		24
 #define BOUND		20.0
 #define CASE		"partly_failed_write_leaves_no_stale_page_cache"
+#define CONTROL		"disk_check_counts_a_page_put_back_to_old_bytes"
 
 struct round {
 	ssize_t written;
@@ -77,9 +79,14 @@ static bool cache_range(void *arg)
 		     "buffered pread during the write: %s", strerror(errno));
 }
 
-/* One write with its nth bio failing, pages cached during the write. */
-static bool one(const char *path, int nth, struct round *r)
+/*
+ * One write with its nth bio failing (none for 0), pages cached during the
+ * write; with lose_page, the first page of the range is put back to its old
+ * bytes on disk after the call (the control of the disk check).
+ */
+static bool one(const char *path, int nth, bool lose_page, struct round *r)
 {
+	static uint8_t old_page[PAGE];
 	struct uffd_source src = { .fd = -1, .tag = NEW_TAG, .serve = true };
 	struct bg_write w = { .len = LEN, .off = TARGET * PAGE,
 			      .fail_nth = nth };
@@ -121,6 +128,11 @@ static bool one(const char *path, int nth, struct round *r)
 						      NEW_TAG);
 	munmap(disk, LEN);
 	r->fsync_err = fsync(bfd) ? errno : 0;
+	if (lose_page) {
+		fill_pattern(old_page, OLD_TAG, TARGET * PAGE, PAGE);
+		if (!write_direct(w.fd, old_page, PAGE, TARGET * PAGE))
+			return false;
+	}
 
 	/*
 	 * The disk after the caches are dropped: every page the call reported
@@ -151,7 +163,7 @@ static void partly_failed_write(void)
 	bool ok = true;
 
 	for (nth = 1; nth <= MAX_NTH && r.injected; nth++) {
-		if (!one(path, nth, &r)) {
+		if (!one(path, nth, false, &r)) {
 			ok = false;
 			break;
 		}
@@ -196,19 +208,43 @@ static void partly_failed_write(void)
 	}
 }
 
+/*
+ * The control of the disk check: a write that succeeds, then its first
+ * page put back to the old bytes on disk behind the page cache, as
+ * writeback of a stale page does to a lost write.  The check must count
+ * that page and no other.
+ */
+static void disk_check_control(void)
+{
+	char *path = test_path("partial-control");
+	struct round r = { 0 };
+	bool ok = one(path, 0, true, &r);
+
+	diag("control: a full write (%zd) with its first page put back to "
+	     "the old bytes; pages lost on disk: %d", r.written,
+	     r.lost_on_disk);
+	ok = ok && CHECK(r.written == (ssize_t)LEN, "the write was short") &&
+	     CHECK(r.lost_on_disk == 1, "the check counted %d pages, not 1",
+		   r.lost_on_disk);
+	ktap_result(ok, CONTROL, NULL);
+	free(path);
+}
+
 int main(void)
 {
 	struct statvfs st;
 
-	ktap_begin("dio_partial", 1);
+	ktap_begin("dio_partial", 2);
 	if (statvfs(e2e_dir(), &st) || st.f_bsize != 4096 ||
 	    access("/proc/thread-self/fail-nth", W_OK) ||
 	    !write_str(fail_switch(), "1")) {
 		ktap_result(false, CASE,
 			    "needs 4 KiB blocks, CONFIG_FAIL_MAKE_REQUEST");
+		ktap_result(false, CONTROL, "not run");
 		return ktap_end();
 	}
 	partly_failed_write();
+	disk_check_control();
 	write_str(fail_switch(), "0");
 	return ktap_end();
 }
