@@ -439,6 +439,28 @@ class DeltaTest(ValidateTestCase):
         self.assertEqual(result.code, Exit.TESTS_FAILED)
 
 
+class BaseSuitesTest(unittest.TestCase):
+    """Which kept kunitconfig lines are suites the base can run: KUnit
+    itself and the end-to-end options are not, so that a base without
+    the series' suites is not built for nothing."""
+
+    def test_kunit_itself_is_not_a_suite(self) -> None:
+        self.assertEqual(kunitdelta.suites(['CONFIG_KUNIT=y']), [])
+
+    def test_options_that_are_not_tests_are_not_suites(self) -> None:
+        self.assertEqual(kunitdelta.suites(
+            ['CONFIG_EXT2_FS=y', 'CONFIG_FAIL_MAKE_REQUEST=y',
+             '# CONFIG_LIST_KUNIT_TEST is not set']), [])
+
+    def test_test_and_kunit_options_are_suites(self) -> None:
+        self.assertEqual(kunitdelta.suites(
+            ['CONFIG_KUNIT=y', 'CONFIG_LIST_KUNIT_TEST=y',
+             'CONFIG_EXT4_KUNIT_TESTS=y', 'CONFIG_FOO_KUNIT=y',
+             'CONFIG_KUNIT_TEST=y']),
+            ['CONFIG_LIST_KUNIT_TEST=y', 'CONFIG_EXT4_KUNIT_TESTS=y',
+             'CONFIG_FOO_KUNIT=y', 'CONFIG_KUNIT_TEST=y'])
+
+
 class FollowUpTest(ValidateTestCase):
     def test_onto_series(self) -> None:
         kf.good_series(self.dev)

@@ -5,6 +5,7 @@ passing, added and removed."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -82,6 +83,16 @@ def filtered_kunitconfig(ctx: Context, tree: Path, out: Path
     return path, dropped
 
 
+SUITE_OPTION = re.compile(r'CONFIG_\w+_(?:TESTS?|KUNIT)=[ym]')
+
+
+def suites(lines: list[str]) -> list[str]:
+    """The kunitconfig lines that enable a suite: not KUnit itself
+    (CONFIG_KUNIT=y), nor the options the end-to-end fragments add
+    (ext2 ...). A base with none of them has nothing to run."""
+    return [l for l in lines if SUITE_OPTION.fullmatch(l.strip())]
+
+
 def base_cache(ctx: Context, base_tree: str) -> Path:
     key = cache_key(base_tree, fragments(ctx), ' '.join(ctx.kunit_args),
                gcc_version())
@@ -109,9 +120,7 @@ def run_base_kunit(ctx: Context, tree: Path, progress: Progress
     if path is None:
         return KunitResult('base', note='make olddefconfig failed at the base')
     note = ('not in the base tree: ' + ', '.join(dropped)) if dropped else ''
-    # Suites, not the options the end-to-end fragments add (ext2 ...).
-    tests = [l for l in path.read_text().splitlines()
-             if l.endswith('_TEST=y') or l.endswith('_KUNIT=y')]
+    tests = suites(path.read_text().splitlines())
     if not tests:
         kr = KunitResult('base', ran=False, summary='no suite at the base',
                          note=note or 'no suite of the kunitconfig exists at '
