@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import config, gitutil
+from . import config, gitutil, lore
 from .errors import Exit, PclError
 
 _BRACKETS = re.compile(r'^\s*((?:\[[^\]]*\]\s*)+)')
@@ -148,11 +148,16 @@ def _read(path: Path, scratch: Path) -> _Message:
 
 
 def read_input(source: str, work: Path) -> Path:
-    """The input as a file in work: a path, or '-' for stdin."""
+    """The input as a file in work: a path, '-' for stdin, or a
+    Message-Id or lore URL, fetched with b4 am (lore.py)."""
     work.mkdir(parents=True, exist_ok=True)
     dest = work / 'input.mbox'
     if source == '-':
         dest.write_bytes(sys.stdin.buffer.read())
+        return dest
+    msgid = lore.message_id(source)
+    if msgid:
+        shutil.copyfile(lore.fetch(source, msgid, work, _b4_env(work)), dest)
         return dest
     path = Path(source).expanduser()
     if not path.exists():
