@@ -25,30 +25,31 @@ def _clip(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 3] + '...'
 
 
-def first_errors(step: StepResult, delta: stepdelta.StepDelta) -> list[str]:
-    """The patch's first error of each kind, one line each."""
+def first_errors(step: StepResult, delta: stepdelta.StepDelta
+                 ) -> list[tuple[str, str]]:
+    """The patch's first error (or new warning) of each kind: (what,
+    the line)."""
     out = []
     if step.applies == Applies.NO:
-        out.append('git am: does not apply: ' + _first(step.apply_detail))
+        out.append(('does not apply (git am)', _first(step.apply_detail)))
     if step.builds == Builds.NO:
         lines = step.build_detail.splitlines()
-        out.append('build: ' + _first('\n'.join(lines[1:]) or
-                                      step.build_detail))
+        out.append(('build error',
+                    _first('\n'.join(lines[1:]) or step.build_detail)))
     elif delta.build.adds and step.warnings:
-        out.append(f'build: adds warnings ({delta.build.text()}): '
-                   f'{step.warnings[0]}')
+        out.append((f'build: adds warnings ({delta.build.text()})',
+                    step.warnings[0]))
     cp = step.checkpatch
     if cp.problem:
-        out.append(f'checkpatch: did not run: {cp.problem}')
+        out.append(('checkpatch: did not run', cp.problem))
     errors = [f for f in cp.findings if f.level == 'ERROR']
-    if errors:
-        f = errors[0]
-        out.append(f'checkpatch: ERROR: {f.message}' +
-                   (f' ({f.where})' if f.where else ''))
-    elif delta.checkpatch.adds and cp.findings:
-        f = cp.findings[0]
-        out.append(f'checkpatch: adds warnings ({delta.checkpatch.text()}): '
-                   f'{f.level}: {f.message}')
+    first = errors[0] if errors else cp.findings[0] \
+        if delta.checkpatch.adds and cp.findings else None
+    if first:
+        what = 'checkpatch error' if errors else \
+            f'checkpatch: adds warnings ({delta.checkpatch.text()})'
+        out.append((what, f'{first.level}: {first.message}' +
+                    (f' ({first.where})' if first.where else '')))
     return out
 
 
@@ -69,11 +70,16 @@ def lines(result: Result) -> list[str]:
     """The reply, between cut lines."""
     what = 'the patches of this repository' if result.kind == 'check' \
         else 'this series'
+    deltas = {d.label: d for d in stepdelta.deltas(result)}
+    found = [(s, first_errors(s, deltas[s.label])) for s in result.steps]
+    found = [(s, errs) for s, errs in found if errs]
     problems = result.code != 0
     out = [CUT, 'Hi,', '']
-    out.append(f'the pagecache-lock validation tested {what} and ' +
-               ('found the problems below.' if problems
-                else 'found no problem.'))
+    out.extend(textwrap.wrap(
+        f'the pagecache-lock validation tested {what} and ' + (
+            'found the problems below.' if problems else
+            'found no error, but new warnings (below).' if found else
+            'found no problem.'), WIDTH))
     out.append('')
     out.append(_clip(f'[validation: {result.verdict}]'))
     out.append('')
@@ -91,40 +97,43 @@ def lines(result: Result) -> list[str]:
                              subsequent_indent=' ' * 11))
     out.append('reproduce: (in a clone of the pagecache-lock repository)')
     out.extend(f'           {c}' for c in reproduce(result))
-    if problems:
+    if problems or found:
         out.append('')
         out.append('If you fix the issue in a separate patch/commit (i.e. not '
                    'just a new')
         out.append('version of the same patch/commit), kindly add these tags:')
         out.append(f'| Reported-by: {REPORTER}')
         out.append('| Closes: <the lore.kernel.org link of this reply>')
-    deltas = {d.label: d for d in stepdelta.deltas(result)}
-    found = [(s, first_errors(s, deltas[s.label])) for s in result.steps]
-    found = [(s, errs) for s, errs in found if errs]
     for pos in result.missing:
         out.append('')
         out.append(f'{pos}/{result.total}: missing from the input')
     if found:
         out.append('')
-        out.append('First error per patch:')
+        out.append('Per patch, the first error of each kind:')
         for s, errs in found:
             out.append(_clip(f'  {s.label} {s.title}'))
-            out.extend(_clip(f'>>   {e}') for e in errs)
+            for kind, line in errs:
+                out.append(f'    {kind}:')
+                out.append(f'>>    {line}')
     k = result.kunit
-    if k is not None and k.ran:
+    if k is not None and not k.ran:
+        out.append('')
+        out.append(_clip(f'KUnit at the tip: {k.note}'))
+    elif k is not None:
         failing = [c.full_name for c in k.cases if c.status == 'FAIL']
         newly = result.delta.newly_failing
         if failing or newly or k.code:
             out.append('')
             out.append(_clip(f'KUnit at the tip: {k.summary}'))
             if newly:
-                out.extend(textwrap.wrap('>>   newly failing: ' +
+                out.extend(textwrap.wrap('>>    newly failing: ' +
                                          ', '.join(newly), WIDTH,
-                                         subsequent_indent='       '))
+                                         subsequent_indent='        '))
             elif failing:
-                out.extend(textwrap.wrap('     failing: ' + ', '.join(failing),
-                                         WIDTH, subsequent_indent='       '))
+                out.extend(textwrap.wrap('      failing: ' +
+                                         ', '.join(failing), WIDTH,
+                                         subsequent_indent='        '))
             if k.oops:
-                out.append(_clip('     ' + _first(k.oops)))
+                out.append('      ' + _first(k.oops))
     out.append(CUT)
     return out
