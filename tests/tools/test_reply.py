@@ -40,6 +40,19 @@ class DeltaTest(unittest.TestCase):
     def test_no_warnings(self) -> None:
         text = report.text(results.project_series())
         self.assertIn('Warnings per patch: none', text)
+        self.assertIn('  failing cases: before (the base): 0, with the '
+                      'series (the tip): 0', text)
+
+    def test_kunit_failing_before_and_with_the_series(self) -> None:
+        r = results.project_series()
+        assert r.kunit is not None
+        r.kunit.cases[0].status = 'FAIL'
+        r.kunit.cases[1].status = 'ERROR'
+        count = stepdelta.kunit_failing(r)
+        assert count is not None
+        self.assertEqual((count.before, count.now, count.adds), (0, 2, True))
+        r.kunit_base = None
+        self.assertIsNone(stepdelta.kunit_failing(r))
 
 
 class ReplyTest(unittest.TestCase):

@@ -151,6 +151,11 @@ def kunit_lines(result: Result) -> list[str]:
         out.append(f'KUnit delta: {len(d.newly_failing)} newly failing, '
                    f'{len(d.newly_passing)} newly passing, {len(d.added)} '
                    f'added, {len(d.removed)} removed')
+        broken = stepdelta.kunit_failing(result)
+        if broken is not None:
+            out.append(f'  failing cases: before (the base): '
+                       f'{broken.before}, with the series (the tip): '
+                       f'{broken.now}')
         for what, names in (('newly failing', d.newly_failing),
                             ('newly passing', d.newly_passing)):
             for name in names[:DELTA_SHOWN]:

@@ -1,7 +1,8 @@
 """Per-patch deltas, the way netdev's NIPA reports them: for the build
 warnings and for checkpatch, "before: N, this patch: M", where before is
 the step below (the patch before it in the series), so that a patch that
-adds warnings is named even when the tip builds.
+adds warnings is named even when the tip builds; and the failing KUnit
+cases on the base and at the tip.
 
 Build warnings are the compiler's warnings in the files a patch touches
 (check/build.py); the builds are incremental, so each count is what the
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .model import Builds, Result, StepResult
+from .model import Builds, KunitResult, Result, StepResult
 
 
 @dataclass
@@ -67,6 +68,18 @@ def deltas(result: Result) -> list[StepDelta]:
                   checkpatch_warnings(s))))
         below = s
     return out
+
+
+def kunit_failing(result: Result) -> Optional[Count]:
+    """Failing KUnit cases (FAIL or ERROR) on the base and at the tip,
+    when both ran."""
+    b, k = result.kunit_base, result.kunit
+    if b is None or k is None or not b.ran or not k.ran:
+        return None
+
+    def failing(r: KunitResult) -> int:
+        return sum(c.status in ('FAIL', 'ERROR') for c in r.cases)
+    return Count(failing(b), failing(k))
 
 
 def adding(result: Result) -> list[StepDelta]:
