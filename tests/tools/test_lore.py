@@ -9,22 +9,17 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from unittest import mock
 
 from . import kernel_fixture as kf
-from .helpers import DATA, TmpTestCase
+from .helpers import DATA, TmpTestCase, run_pcl
 from .test_validate import ValidateTestCase
 from pcltools import lore, mbox
 from pcltools.check import cli as check_cli
 from pcltools.check import verdict
 from pcltools.errors import Exit, PclError
-
-PCL = Path(__file__).resolve().parents[2] / 'tools/pcl'
 
 # `b4 am -o DIR -n NAME MSGID`: the thread of MSGID from $FAKE_LORE/MSGID
 # (NAME.cover: the 0/N message, NAME.mbx: the patches), or b4's failure;
@@ -173,10 +168,7 @@ class CommandLineTest(TmpTestCase):
 
     def pcl(self, *args: str, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(PCL), *args], text=True,
-                              capture_output=True,
-                              env={**os.environ, 'PCL_LOCK_HELD': '1',
-                                   **(env or {})})
+        return run_pcl(*args, env=env)
 
     def assertRefused(self, proc: subprocess.CompletedProcess[str],
                       *expected: str) -> None:
@@ -218,4 +210,3 @@ class CommandLineTest(TmpTestCase):
         self.assertNotIn('Traceback', proc.stderr + proc.stdout)
         self.assertIn('pass the mbox file', proc.stderr)
         self.assertFalse((self.tmp / 'report/report.txt').exists())
-        self.assertTrue(shutil.which('git'))
