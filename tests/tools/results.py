@@ -71,8 +71,11 @@ def project_series() -> Result:
         started='2026-01-02T03:04:05+00:00')
 
 
-BUILD_ERROR = ("1 error line(s):\nmm/pagecache_lock.c:41:9: error: "
-               "'holder' undeclared (first use in this function)")
+BUILD_ERROR = ("1 error line(s):\nmm/pagecache_lock.c: In function "
+               "'pagecache_lock_add':\nmm/pagecache_lock.c:41:9: error: "
+               "'holder' undeclared (first use in this function)\n"
+               "   41 |         holder = current;\n"
+               "      |         ^~~~~~")
 
 
 def build_break_series() -> Result:

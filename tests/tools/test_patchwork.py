@@ -88,8 +88,9 @@ class BuildBreakTest(unittest.TestCase):
         self.assertEqual(problems(self.data), [])
         self.assertEqual(states(self.data, 'build'),
                          ['success', 'fail', 'warning', 'warning'])
-        self.assertIn("'holder' undeclared", description(self.data, 2,
-                                                         'build'))
+        self.assertEqual(description(self.data, 2, 'build'),
+                         "does not build: mm/pagecache_lock.c:41:9: error: "
+                         "'holder' undeclared (first use in this function)")
         self.assertIn('not built: 2/4 does not build',
                       description(self.data, 3, 'build'))
         self.assertEqual(states(self.data, 'checkpatch'),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import buildlog
 from ..errors import Exit
 from . import stepdelta
 from .model import Applies, Builds, JsonObj, Result, StepResult
@@ -74,8 +75,7 @@ def build(step: StepResult, count: stepdelta.Count,
                 f'warning(s) ({count.text()})'
         return 'success', f'builds (UML; {count.text()})'
     if step.builds == Builds.NO:
-        return 'fail', 'does not build: ' + _first_line(
-            '\n'.join(step.build_detail.splitlines()[1:]) or
+        return 'fail', 'does not build: ' + buildlog.first_error_line(
             step.build_detail)
     if step.builds == Builds.SKIPPED:
         return 'warning', step.build_detail or 'not built'

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .. import config
+from .. import buildlog, config
 from . import stepdelta
 from .model import Applies, Builds, Result, StepResult
 
@@ -33,9 +33,8 @@ def first_errors(step: StepResult, delta: stepdelta.StepDelta
     if step.applies == Applies.NO:
         out.append(('does not apply (git am)', _first(step.apply_detail)))
     if step.builds == Builds.NO:
-        lines = step.build_detail.splitlines()
-        out.append(('build error',
-                    _first('\n'.join(lines[1:]) or step.build_detail)))
+        out.append(('build error', buildlog.first_error_line(
+            step.build_detail)))
     elif delta.build.adds and step.warnings:
         out.append((f'build: adds warnings ({delta.build.text()})',
                     step.warnings[0]))
