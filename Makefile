@@ -3,7 +3,8 @@
 #   make run [SUITE=glob] [ARGS="kunit.py args"] [KERNEL_TREE=dir]
 #            [JUNIT=file.xml] [JSON=file]
 #   make test [JUNIT=file.xml]
-#   make check [OUT=dir] / make validate MBOX=file|- [ONTO=series] [OUT=dir]
+#   make check [OUT=dir] / make validate MBOX=file|-|msgid [ONTO=series] [OUT=dir]
+#              [KCIDB=file] [KCIDB_ORIGIN=name] [PATCHWORK=file]
 
 PCL := python3 tools/pcl
 
@@ -15,6 +16,9 @@ JSON ?=
 MBOX ?=
 ONTO ?=
 OUT ?=
+KCIDB ?=
+KCIDB_ORIGIN ?=
+PATCHWORK ?=
 
 tree_opt  = $(if $(KERNEL_TREE),--kernel-tree '$(KERNEL_TREE)')
 run_opts  = $(tree_opt) $(if $(SUITE),--suite '$(SUITE)') \
@@ -55,11 +59,17 @@ e2e:
 
 # Pre-submit check of patches/ (checkpatch, git am and a build at every
 # patch, KUnit at the tip with a delta against the base, get_maintainer),
-# and the same for a posted series read from an mbox (MBOX=- for stdin;
-# ONTO=series applies it onto base + this project's series). The report
-# goes to OUT (default build/reports/check or build/reports/validate).
+# and the same for a posted series read from an mbox (MBOX=- for stdin,
+# MBOX=<Message-Id or lore URL> fetches it with b4 am; ONTO=series applies
+# it onto base + this project's series). The report goes to OUT (default
+# build/reports/check or build/reports/validate). KCIDB=file also writes
+# the KCIDB submission (I/O schema v5.3; ids prefixed by KCIDB_ORIGIN,
+# default pagecache_lock), PATCHWORK=file the patchwork checks.
 check_opts = $(if $(OUT),-o '$(OUT)') $(if $(SUITE),--suite '$(SUITE)') \
-	     $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)')
+	     $(if $(JUNIT),--junit '$(JUNIT)') $(if $(JSON),--json '$(JSON)') \
+	     $(if $(KCIDB),--kcidb '$(KCIDB)') \
+	     $(if $(KCIDB_ORIGIN),--kcidb-origin '$(KCIDB_ORIGIN)') \
+	     $(if $(PATCHWORK),--patchwork '$(PATCHWORK)')
 
 check:
 	$(PCL) check $(check_opts) -- $(ARGS)

@@ -48,6 +48,19 @@ def with_b4(case: unittest.TestCase) -> None:
     case.addCleanup(patcher.stop)
 
 
+PCL = Path(__file__).resolve().parents[2] / 'tools/pcl'
+
+
+def run_pcl(*args: str, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """tools/pcl through its real entry point. Temporary trees only: it
+    does not wait for the repository lock a real run may hold."""
+    return subprocess.run([sys.executable, str(PCL), *args], text=True,
+                          capture_output=True,
+                          env={**os.environ, 'PCL_LOCK_HELD': '1',
+                               **(env or {})})
+
+
 def sh(cwd: Path, *args: str) -> str:
     return subprocess.run(args, cwd=cwd, check=True, text=True,
                           stdout=subprocess.PIPE,

@@ -1,27 +1,18 @@
 """Bad input through the real entry point: one-line error, distinct exit
 code, no traceback."""
 
-import os
 import subprocess
-import sys
 import unittest
 from pathlib import Path
 
-from .helpers import TmpTestCase, make_kernel_like_repo
+from .helpers import TmpTestCase, make_kernel_like_repo, run_pcl
 from pcltools.errors import Exit
-
-PCL = Path(__file__).resolve().parents[2] / 'tools/pcl'
 
 
 class CliTest(TmpTestCase):
     def pcl(self, *args: str, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
-        # Temporary trees only: do not wait for the repository lock that a
-        # real run may hold meanwhile.
-        return subprocess.run([sys.executable, str(PCL), *args], text=True,
-                              capture_output=True,
-                              env={**os.environ, 'PCL_LOCK_HELD': '1',
-                                   **(env or {})})
+        return run_pcl(*args, env=env)
 
     def assertClean(self, proc: subprocess.CompletedProcess[str],
                     code: int) -> None:

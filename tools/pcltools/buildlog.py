@@ -43,6 +43,15 @@ def first_errors(text: str, max_errors: int = 3, after: int = 4) -> str:
     return '\n'.join(shown)
 
 
+def first_error_line(text: str) -> str:
+    """The first error line of text (a build's detail or log), else its
+    first line that is not a count ('N error line(s):')."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    found = next((l for l in lines if _ERROR.search(l)), '')
+    return found or next((l for l in lines
+                          if not re.match(r'\d+ error line', l)), '')
+
+
 def count_errors(text: str) -> int:
     return sum(1 for line in text.splitlines() if _ERROR.search(line))
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import config, gitutil
+from . import config, gitutil, lore
 from .errors import Exit, PclError
 
 _BRACKETS = re.compile(r'^\s*((?:\[[^\]]*\]\s*)+)')
@@ -74,6 +74,7 @@ class Patch:
     tag: Tag = field(default_factory=Tag)
     position: int = 0               # 1-based place in the series
     total: int = 0                  # patches the series should have
+    msgid: str = ''                 # Message-Id, without the angle brackets
 
     @property
     def label(self) -> str:
@@ -84,6 +85,7 @@ class Patch:
 class Intake:
     patches: list[Patch] = field(default_factory=list)
     cover_subject: str = ''
+    cover_msgid: str = ''
     method: str = ''                # 'b4 am' or 'git mailsplit'
     messages: int = 0
     replies: int = 0
@@ -146,11 +148,16 @@ def _read(path: Path, scratch: Path) -> _Message:
 
 
 def read_input(source: str, work: Path) -> Path:
-    """The input as a file in work: a path, or '-' for stdin."""
+    """The input as a file in work: a path, '-' for stdin, or a
+    Message-Id or lore URL, fetched with b4 am (lore.py)."""
     work.mkdir(parents=True, exist_ok=True)
     dest = work / 'input.mbox'
     if source == '-':
         dest.write_bytes(sys.stdin.buffer.read())
+        return dest
+    msgid = lore.message_id(source)
+    if msgid:
+        shutil.copyfile(lore.fetch(source, msgid, work, _b4_env(work)), dest)
         return dest
     path = Path(source).expanduser()
     if not path.exists():
@@ -255,10 +262,13 @@ def _via_b4(mbox: Path, work: Path, result: Intake) -> bool:
     files = split(am, work / 'b4-split')
     for i, path in enumerate(files, 1):
         msg = _read(path, work)
-        result.patches.append(Patch(path, msg.subject, msg.title, msg.tag, i))
+        result.patches.append(Patch(path, msg.subject, msg.title, msg.tag, i,
+                                    msgid=bare_msgid(msg.msgid)))
     cover = out / 'series.cover'
     if cover.exists():
-        result.cover_subject = _read(cover, work).subject
+        cover_msg = _read(cover, work)
+        result.cover_subject = cover_msg.subject
+        result.cover_msgid = bare_msgid(cover_msg.msgid)
     result.method = 'b4 am'
     trailers = _b4_trailers(proc.stdout)
     if trailers:
@@ -301,6 +311,7 @@ def _via_numbers(messages: list[_Message], patches: list[_Message],
               and m.tag.number == 0 and m.tag.version == newest]
     if covers:
         result.cover_subject = covers[0].subject
+        result.cover_msgid = bare_msgid(covers[0].msgid)
     numbered = [m for m in chosen if m.tag.number]
     if len(numbered) == len(chosen):
         seen: dict[int, _Message] = {}
@@ -321,7 +332,8 @@ def _via_numbers(messages: list[_Message], patches: list[_Message],
     for i, m in enumerate(chosen, 1):
         path = dest / f'{i:04d}.patch'
         shutil.copyfile(m.path, path)
-        result.patches.append(Patch(path, m.subject, m.title, m.tag, i))
+        result.patches.append(Patch(path, m.subject, m.title, m.tag, i,
+                                    msgid=bare_msgid(m.msgid)))
 
 
 def _check_numbers(result: Intake) -> None:
@@ -354,7 +366,13 @@ def read_patch(path: Path, position: int, total: int) -> Patch:
             f, policy=email.policy.default)
     subject = ' '.join(str(msg.get('Subject', '')).split())
     tag, title = parse_subject(subject)
-    return Patch(path, subject, title, tag, position, total)
+    return Patch(path, subject, title, tag, position, total,
+                 bare_msgid(str(msg.get('Message-Id', ''))))
+
+
+def bare_msgid(msgid: str) -> str:
+    """'<x@y>' -> 'x@y'."""
+    return msgid.strip().removeprefix('<').removesuffix('>').strip()
 
 
 def temp_workdir(parent: Path) -> Path:

@@ -5,6 +5,9 @@ in run.py, ../mbox.py and report.py."""
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import os
 import shutil
 import sys
 import time
@@ -15,7 +18,8 @@ from typing import Callable, Optional
 from .. import basetree, config, deps, gitutil, kunitrun, lock, mbox, overlay
 from .. import layers, series, ui
 from ..errors import Exit, PclError
-from . import report, run, verdict
+from . import kcidb, patchwork, report, run, verdict
+from .kcidb import DEFAULT_ORIGIN
 from .model import Context, Result
 
 
@@ -29,12 +33,42 @@ class Options:
     no_cache: bool = False
     junit: Optional[str] = None
     json: Optional[str] = None
+    kcidb: Optional[str] = None
+    kcidb_origin: str = DEFAULT_ORIGIN
+    patchwork: Optional[str] = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        return cls(list(args.kunitconfig or []), list(args.kunit_args),
+        """The options of args, checked: a bad origin or an output file
+        that cannot be written is a usage error, before anything runs."""
+        opts = cls(list(args.kunitconfig or []), list(args.kunit_args),
                    args.suite, args.no_kunit, args.no_cache, args.junit,
-                   args.json)
+                   args.json, args.kcidb, args.kcidb_origin, args.patchwork)
+        kcidb.check_origin(opts.kcidb_origin)
+        for option, value in (('--junit', opts.junit), ('--json', opts.json),
+                              ('--kcidb', opts.kcidb),
+                              ('--patchwork', opts.patchwork)):
+            if value is not None:
+                check_output_file(option, value)
+        return opts
+
+
+def check_output_file(option: str, value: str) -> None:
+    """A usage error unless value names a file that can be written."""
+    path = Path(value).expanduser()
+    parent = path.resolve().parent
+    why = ''
+    if not value:
+        why = 'an empty file name'
+    elif path.is_dir():
+        why = 'a directory, not a file'
+    elif not parent.is_dir():
+        why = f'no such directory: {parent}'
+    elif not os.access(parent, os.W_OK | os.X_OK) or (
+            path.exists() and not os.access(path, os.W_OK)):
+        why = 'not writable'
+    if why:
+        raise PclError(Exit.USAGE, f'{option} {value}: {why}')
 
 
 def default_report_dir(kind: str) -> Path:
@@ -86,15 +120,20 @@ def context(args: Options, onto: list[Path], bisect: bool = True,
 
 def finish(result: Result, out: Path, args: Options, started: float) -> int:
     result.seconds = time.monotonic() - started
+    if not result.started:
+        result.started = (datetime.datetime.now(datetime.timezone.utc) -
+                          datetime.timedelta(seconds=result.seconds)
+                          ).isoformat()
     verdict.verdict(result)
-    paths = report.write(result, out)
-    if args.junit:
-        shutil.copyfile(paths['junit'], args.junit)
-    if args.json:
-        shutil.copyfile(paths['json'], args.json)
+    paths = report.write(result, out, args.kcidb_origin)
+    for name, dest in (('junit', args.junit), ('json', args.json),
+                       ('kcidb', args.kcidb), ('patchwork', args.patchwork)):
+        if dest:
+            shutil.copyfile(paths[name], dest)
     sys.stdout.flush()
     print('\n' + report.text(result), end='', flush=True)
-    ui.info(f'report written to {out}/ (report.txt, report.json, junit.xml)')
+    ui.info(f'report written to {out}/ (report.txt, report.json, junit.xml, '
+            'kcidb.json, patchwork.json)')
     return result.code
 
 
@@ -140,12 +179,12 @@ def check_series(queue: series.Series, out: Path,
 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    opts = Options.from_args(args)
     out = _prepare_out(args.output, 'check')
     queue = series.read(config.patches_dir())
     if not queue.patches:
         raise PclError(Exit.USAGE, f'{config.patches_dir()}: the series is '
                        'empty, nothing to check')
-    opts = Options.from_args(args)
     result = check_series(queue, out, lambda onto: context(opts, onto))
     if result.steps and all(s.applies == 'yes' for s in result.steps):
         for rel in overlay.files(config.overlay_dir()):
@@ -172,7 +211,10 @@ def validate_mbox(source: str, out: Path, make_context: ContextFactory,
             title=intake.cover_subject, method=intake.method,
             messages=intake.messages, replies=intake.replies,
             missing=list(intake.missing), total=intake.total,
-            notes=list(intake.notes), problems=list(intake.problems))
+            notes=list(intake.notes), problems=list(intake.problems),
+            cover_msgid=intake.cover_msgid,
+            onto_sha256=[hashlib.sha256(p.read_bytes()).hexdigest()
+                         for p in onto])
         if intake.patches:
             for p in intake.patches:
                 dest = out / 'patches' / f'{p.position:04d}.patch'
@@ -199,12 +241,12 @@ def _options_after_mbox(args: argparse.Namespace) -> argparse.Namespace:
 def cmd_validate(args: argparse.Namespace) -> int:
     args = _options_after_mbox(args)
     started = time.monotonic()
+    opts = Options.from_args(args)
     out = _prepare_out(args.output, 'validate')
     onto = series.read(config.patches_dir()).patches \
         if args.onto_series else []
     if args.onto_series and not onto:
         raise PclError(Exit.USAGE, '--onto-series: patches/ is empty')
-    opts = Options.from_args(args)
     result = validate_mbox(args.mbox, out, lambda o: context(opts, o), onto)
     return finish(result, out, opts, started)
 
@@ -231,6 +273,18 @@ def _common(sp: argparse.ArgumentParser) -> list[argparse.Action]:
                         help='also copy the JUnit XML here'),
         sp.add_argument('--json', metavar='FILE',
                         help='also copy the JSON here'),
+        sp.add_argument('--kcidb', metavar='FILE',
+                        help='also write the KCIDB submission (I/O schema '
+                        f'v{kcidb.SCHEMA_VERSION[0]}.{kcidb.SCHEMA_VERSION[1]}'
+                        ') here'),
+        sp.add_argument('--kcidb-origin', metavar='NAME',
+                        default=kcidb.DEFAULT_ORIGIN,
+                        help='the KCIDB origin, the prefix of every id '
+                        f'(default {kcidb.DEFAULT_ORIGIN}; lower-case letters, '
+                        'digits and _)'),
+        sp.add_argument('--patchwork', metavar='FILE',
+                        help='also write the patchwork checks (per patch: '
+                        + ', '.join(patchwork.CONTEXTS) + ') here as JSON'),
         sp.add_argument('kunit_args', nargs=argparse.REMAINDER,
                         help='after --: arguments passed to kunit.py run'),
     ]
@@ -257,7 +311,8 @@ def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
         'sorted out with b4 or git mailsplit), apply it onto the base (or '
         'onto base + this project\'s series with --onto-series) in a scratch '
         'tree, and run the check pipeline on it.')
-    actions = [sp.add_argument('mbox', help='mbox file, or - for stdin'),
+    actions = [sp.add_argument('mbox', help='mbox file, - for stdin, or a '
+                               'Message-Id or lore URL (fetched with b4 am)'),
                sp.add_argument('--onto-series', action='store_true',
                                help='apply onto the base plus this '
                                'project\'s series (for follow-up series)')]

@@ -66,6 +66,8 @@ class StepResult:
     commit: str = ''
     tree: str = ''
     not_bisected: bool = False      # not built: see NOT_BISECTED
+    sha256: str = ''                # of the patch file as applied
+    msgid: str = ''                 # its Message-Id, when it has one
 
     @property
     def label(self) -> str:
@@ -121,6 +123,11 @@ class Result:
     kind: str                       # check or validate
     source: str
     base: str = ''
+    base_commit: str = ''           # the commit the series applies onto
+    config: str = ''                # the build configuration, in words
+    cover_msgid: str = ''           # the cover letter's Message-Id
+    onto_sha256: list[str] = field(default_factory=list)  # patches below
+    started: str = ''               # ISO 8601, UTC
     title: str = ''                 # cover letter subject
     method: str = ''
     messages: int = 0

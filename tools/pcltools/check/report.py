@@ -1,6 +1,8 @@
-"""The check/validate report, worded here: plain text for a mailing-list
-reply, JSON, and JUnit XML (the harness's writer), written to one
-directory; and its cases for the closing count."""
+"""The check/validate report, worded here: plain text (with the per-patch
+warning deltas, stepdelta.py, and a reply for the list, reply.py), JSON,
+JUnit XML (the harness's writer), a KCIDB submission (kcidb.py) and
+patchwork checks (patchwork.py), written to one directory; and its cases
+for the closing count."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Optional
 from .. import junit, ui
 from ..errors import Exit
 from ..tally import Case, Counts
+from . import kcidb, patchwork, reply, stepdelta
 from .model import NOT_BISECTED, Applies, Builds, Result, StepResult
 
 FINDINGS_SHOWN = 5
@@ -148,6 +151,11 @@ def kunit_lines(result: Result) -> list[str]:
         out.append(f'KUnit delta: {len(d.newly_failing)} newly failing, '
                    f'{len(d.newly_passing)} newly passing, {len(d.added)} '
                    f'added, {len(d.removed)} removed')
+        broken = stepdelta.kunit_failing(result)
+        if broken is not None:
+            out.append(f'  failing cases: before (the base): '
+                       f'{broken.before}, with the series (the tip): '
+                       f'{broken.now}')
         for what, names in (('newly failing', d.newly_failing),
                             ('newly passing', d.newly_passing)):
             for name in names[:DELTA_SHOWN]:
@@ -218,9 +226,15 @@ def text(result: Result) -> str:
             out.extend(_addresses('Cc', result.cc))
         elif result.maintainers_problem:
             out.append(f'get_maintainer.pl: {result.maintainers_problem}')
+        out.append('')
+        out.extend(stepdelta.lines(result))
     out.append('')
     out.append(f'Result: {result.verdict} (exit status {result.code}; '
                f'{ui.fmt_secs(result.seconds)})')
+    if result.steps or result.missing:
+        out.append('')
+        out.append('Reply for the list:')
+        out.extend(reply.lines(result))
     return '\n'.join(out) + '\n'
 
 
@@ -269,12 +283,17 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
     return layers
 
 
-def write(result: Result, directory: Path) -> dict[str, Path]:
+def write(result: Result, directory: Path,
+          origin: str = kcidb.DEFAULT_ORIGIN) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {'text': directory / 'report.txt',
              'json': directory / 'report.json',
-             'junit': directory / 'junit.xml'}
+             'junit': directory / 'junit.xml',
+             'kcidb': directory / 'kcidb.json',
+             'patchwork': directory / 'patchwork.json'}
     paths['text'].write_text(text(result))
     paths['json'].write_text(json.dumps(result.to_json(), indent=1) + '\n')
     junit.write(paths['junit'], counts(result))
+    kcidb.write(result, paths['kcidb'], origin)
+    patchwork.write(result, paths['patchwork'])
     return paths

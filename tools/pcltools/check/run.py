@@ -18,6 +18,7 @@ Everything happens in the scratch tree (scratch.py). Cheap re-runs:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -39,11 +40,23 @@ def run(ctx: Context, intake: Intake, result: Result, report_dir: Path,
     progress = progress or Progress()
     patches = intake.patches
     result.steps = [StepResult(p.position, p.total, p.subject, p.title,
-                               str(p.path)) for p in patches]
+                               str(p.path), msgid=p.msgid,
+                               sha256=hashlib.sha256(
+                                   p.path.read_bytes()).hexdigest())
+                    for p in patches]
+    result.config = config_name(ctx)
     with scratch.locked(ctx.state, progress):
         base = scratch.ensure_scratch(ctx, progress)
+        result.base_commit = base
         _pipeline(ctx, patches, result, base, report_dir, progress)
     return result
+
+
+def config_name(ctx: Context) -> str:
+    """The build configuration, in words: kunit.py's UML configuration
+    with the kunitconfig fragments."""
+    return 'UML, kunit.py arch_uml.config + ' + ' + '.join(
+        p.name for p in ctx.kunitconfigs)
 
 
 @dataclass
