@@ -23,6 +23,7 @@ class Exit(enum.IntEnum):
     KERNEL_REPORTS = 10     # unexpected kernel reports (lockdep, WARNING ...)
     NO_TESTS = 11           # the run executed no test case
     INTERNAL = 12           # a tool failed unexpectedly (git, apt ...)
+    KUNITCONFIG = 13        # a kunitconfig option the tree does not have
 
 
 class PclError(Exception):

@@ -51,7 +51,8 @@ def build(ctx: Context, tree: Path, out: Path, touched: list[str],
           log: Path, progress: Progress, what: str) -> BuildOutcome:
     """Configure (kunit.py's way) and build the tree in out."""
     began = time.monotonic()
-    proc = olddefconfig(tree, out, kbuild.uml_config(tree, ctx.kunitconfigs))
+    proc = olddefconfig(tree, out, kbuild.uml_config(tree,
+                                                     ctx.fragments_in(tree)))
     if proc.returncode != 0:
         log.write_text(proc.stdout)
         return BuildOutcome(False, 'make olddefconfig failed:\n' +
@@ -109,7 +110,10 @@ def _touched_warnings(stderr: str, tree: Path, touched: list[str]) -> list[str]:
 
 
 def fragments(ctx: Context) -> str:
-    return ''.join(p.read_text() for p in ctx.kunitconfigs)
+    """The configuration's fragments for cache keys: the given files'
+    text and the chosen directories (their .kunitconfig is in the tree)."""
+    return ''.join(p.read_text() for p in ctx.kunitconfigs) + ''.join(
+        f'{c.kunitconfig}\n' for c in ctx.suite_choices)
 
 
 def build_cache(ctx: Context, tree_hash: str) -> Path:

@@ -98,12 +98,16 @@ def ensure_base() -> tuple[Path, str]:
 
 
 def context(args: Options, onto: list[Path], bisect: bool = True,
-            tip_tree: Optional[Path] = None) -> Context:
+            tip_tree: Optional[Path] = None, fit: bool = False) -> Context:
+    """fit: a series posted against the base (validate without
+    --onto-series): its own scratch tree and build directory, and KUnit
+    fitted to it (the suites of the directories it touches; the defaults'
+    options the tree does not have left out)."""
     tree, desc = ensure_base()
     # make test's UML layer configuration, so that the tip's KUnit run
     # and the per-patch builds reuse its build directory.
-    fragments = list(layers.all_layers()['uml'].kunitconfigs)
-    fragments += [Path(p).resolve() for p in args.kunitconfig or []]
+    defaults = list(layers.all_layers()['uml'].kunitconfigs)
+    fragments = defaults + [Path(p).resolve() for p in args.kunitconfig or []]
     for f in fragments:
         if not f.is_file():
             raise PclError(Exit.USAGE, f'{f}: no such kunitconfig fragment')
@@ -115,7 +119,9 @@ def context(args: Options, onto: list[Path], bisect: bool = True,
         state=config.build_root() / 'validate', kunitconfigs=fragments,
         onto=onto, onto_desc=f'the pagecache-lock series ({len(onto)} '
         'patches)', kunit_args=extra, kunit=not args.no_kunit,
-        cache=not args.no_cache, bisect=bisect, tip_tree=tip_tree)
+        cache=not args.no_cache, bisect=bisect, tip_tree=tip_tree,
+        scratch_name='linux-base' if fit else 'linux', select_suites=fit,
+        default_kunitconfigs=defaults)
 
 
 def finish(result: Result, out: Path, args: Options, started: float) -> int:
@@ -247,7 +253,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.onto_series else []
     if args.onto_series and not onto:
         raise PclError(Exit.USAGE, '--onto-series: patches/ is empty')
-    result = validate_mbox(args.mbox, out, lambda o: context(opts, o), onto)
+    result = validate_mbox(args.mbox, out,
+                           lambda o: context(opts, o, fit=not o), onto)
     return finish(result, out, opts, started)
 
 

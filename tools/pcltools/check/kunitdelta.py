@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .. import kbuild, kernlog, kunitrun
+from .. import buildlog, kbuild, kernlog, kunitrun
 from ..errors import Exit
 from ..layers import Layer
 from ..ui import Progress
@@ -44,7 +44,23 @@ def kunit_result(where: str, outcome: kunitrun.Outcome) -> KunitResult:
                          for r in outcome.scan.unexpected]
     if outcome.code == Exit.KERNEL_CRASHED:
         kr.oops = oops_summary(log)
+    if outcome.code == Exit.BUILD_FAILED:
+        kr.config_problem = missing_options(outcome.message)
     return kr
+
+
+_MISSING = re.compile(r'^Missing: (.*)$', re.M)
+
+
+def missing_options(message: str) -> str:
+    """kunit.py's list of kunitconfig options the generated .config
+    lacks ('CONFIG_A=y, CONFIG_B=y'); '' when the build failed otherwise.
+    """
+    problem = buildlog.config_problem(message)
+    if not problem:
+        return ''
+    m = _MISSING.search(problem)
+    return m.group(1).strip() if m else problem.splitlines()[0]
 
 
 def oops_summary(log: Path) -> str:
@@ -61,26 +77,56 @@ def oops_summary(log: Path) -> str:
     return '\n'.join(lines[-8:]) if lines else 'no kernel log'
 
 
-def filtered_kunitconfig(ctx: Context, tree: Path, out: Path
-                         ) -> tuple[Optional[Path], list[str]]:
-    """The kunitconfig entries the base tree knows (the series may add
-    the options its suites need). Returns (file, dropped entries)."""
-    text = kbuild.uml_config(tree, ctx.kunitconfigs)
-    proc = olddefconfig(tree, out, text)
+@dataclass
+class Fitted:
+    """The kunitconfigs of a run fitted to the tree: what to pass kunit.py,
+    the entries left out (the tree does not have them) and whether any
+    suite is left to run."""
+    kunitconfigs: list[Path]
+    left_out: list[str] = field(default_factory=list)
+    has_suite: bool = True
+
+
+def options(frag: Path) -> list[str]:
+    """A fragment's entries: its option lines and '# ... is not set'."""
+    found = []
+    for line in frag.read_text().splitlines():
+        s = line.strip()
+        if s and (not s.startswith('#') or 'is not set' in s):
+            found.append(s)
+    return found
+
+
+def fit(ctx: Context, tree: Path, out: Path, where: str
+        ) -> Optional[Fitted]:
+    """Configure out as the builds do and leave out the entries the tree
+    does not have: at the base those of every fragment (the series may
+    add the options its suites need), at the tip only the tool's own
+    defaults' (a missing option of the user's or a directory's
+    kunitconfig is kunit.py's to report). None when olddefconfig fails."""
+    frags = ctx.fragments_in(tree)
+    proc = olddefconfig(tree, out, kbuild.uml_config(tree, frags))
     if proc.returncode != 0:
-        return None, []
+        return None
     have = set((out / '.config').read_text().splitlines())
+    filtered = frags if where == 'base' else \
+        [f for f in frags if f in ctx.default_kunitconfigs]
+    others = [f for f in frags if f not in filtered]
+    chosen = [f for f in frags if f not in ctx.kunitconfigs]
     kept: list[str] = []
     dropped: list[str] = []
-    for frag in ctx.kunitconfigs:
-        for line in frag.read_text().splitlines():
-            s = line.strip()
-            if not s or (s.startswith('#') and 'is not set' not in s):
-                continue
-            (kept if s in have else dropped).append(s)
-    path = ctx.state / 'kunitconfig.base'
+    kept_chosen = False
+    for frag in filtered:
+        for entry in options(frag):
+            known = entry in have
+            (kept if known else dropped).append(entry)
+            kept_chosen = kept_chosen or (known and frag in chosen)
+    path = ctx.state / f'kunitconfig.{where}'
     path.write_text(''.join(l + '\n' for l in kept))
-    return path, dropped
+    lines = kept + [e for f in others for e in options(f)]
+    has_suite = bool(suites(lines)) or kept_chosen or \
+        any(f in chosen for f in others)
+    return Fitted([path] + others, list(dict.fromkeys(dropped)), has_suite)
 
 
 SUITE_OPTION = re.compile(r'CONFIG_\w+_(?:TESTS?|KUNIT)=y')
@@ -95,6 +141,7 @@ def suites(lines: list[str]) -> list[str]:
 
 def base_cache(ctx: Context, base_tree: str) -> Path:
     key = cache_key(base_tree, fragments(ctx), ' '.join(ctx.kunit_args),
+                    'fit' if ctx.select_suites else '',
                gcc_version())
     return ctx.state / 'cache' / 'kunit-base' / f'{key}.json'
 
@@ -116,18 +163,19 @@ def run_base_kunit(ctx: Context, tree: Path, progress: Progress
     """The suites on the base state the tree is at (options the base
     does not know are left out of the kunitconfig)."""
     out = kunitrun.build_dir(tree, layer(ctx, 'base'))
-    path, dropped = filtered_kunitconfig(ctx, tree, out)
-    if path is None:
+    fitted = fit(ctx, tree, out, 'base')
+    if fitted is None:
         return KunitResult('base', note='make olddefconfig failed at the base')
+    dropped = fitted.left_out
     note = ('not in the base tree: ' + ', '.join(dropped)) if dropped else ''
-    tests = suites(path.read_text().splitlines())
-    if not tests:
+    if not fitted.has_suite:
         kr = KunitResult('base', ran=False, summary='no suite at the base',
                          note=note or 'no suite of the kunitconfig exists at '
                          'the base')
     else:
         with progress.stage('KUnit at the base (kunit.py run, UML)'):
-            outcome = kunitrun.run(tree, layer(ctx, 'base', [path]),
+            outcome = kunitrun.run(tree, layer(ctx, 'base',
+                                               fitted.kunitconfigs),
                                    list(ctx.kunit_args), series_len=0)
         kr = kunit_result('base', outcome)
         kr.note = note

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from .suites import Choice
+
 JsonObj = dict[str, Any]
 
 
@@ -100,6 +102,12 @@ class KunitResult:
     cached: bool = False
     note: str = ''
     log: str = ''
+    # kunit.py refused the configuration: the options it named missing
+    config_problem: str = ''
+    # the tool's default kunitconfig options the tree does not have, left
+    # out of the run
+    left_out: list[str] = field(default_factory=list)
+    kunitconfigs: list[str] = field(default_factory=list)  # as passed
 
     @classmethod
     def from_json(cls, obj: JsonObj) -> KunitResult:
@@ -137,6 +145,10 @@ class Result:
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
+    # the directories' .kunitconfig files the touched paths chose, and
+    # why ('fs/ext4/.kunitconfig (touched: fs/ext4/inode.c)')
+    suites: list[str] = field(default_factory=list)
+    suites_selected: bool = False   # suites were chosen by touched paths
     kunit: Optional[KunitResult] = None
     kunit_base: Optional[KunitResult] = None
     delta: Delta = field(default_factory=Delta)
@@ -172,7 +184,25 @@ class Context:
     # A prepared tree whose content may equal the tip (the managed tree):
     # when it does, KUnit at the tip runs there, in its build directory.
     tip_tree: Optional[Path] = None
+    # The scratch tree's name under state: one per base, so that each
+    # keeps its own build directory ('linux': this project's series and
+    # follow-ups; 'linux-base': other series posted against the base).
+    scratch_name: str = 'linux'
+    # Fit KUnit to the series: the suites of the .kunitconfig directories
+    # the patches touch, and the defaults' options the tree does not have
+    # left out at the tip too (validate onto the base).
+    select_suites: bool = False
+    # The tool's own kunitconfig fragments (the others are the user's).
+    default_kunitconfigs: list[Path] = field(default_factory=list)
+    # Chosen at the start of a run when select_suites is set.
+    suite_choices: list[Choice] = field(default_factory=list)
 
     @property
     def scratch(self) -> Path:
-        return self.state / 'linux'
+        return self.state / self.scratch_name
+
+    def fragments_in(self, tree: Path) -> list[Path]:
+        """The kunitconfig fragments of a build of tree: the given ones
+        and the chosen directories' .kunitconfig files that tree has."""
+        dirs = [tree / c.kunitconfig for c in self.suite_choices]
+        return list(self.kunitconfigs) + [d for d in dirs if d.is_file()]

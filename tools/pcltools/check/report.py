@@ -112,11 +112,42 @@ def details(result: Result) -> list[str]:
     return out
 
 
+def build_times(result: Result) -> list[str]:
+    """The wall time of each patch's build (a cached result: the time it
+    took when it was made)."""
+    cells = [f'{s.label} {ui.fmt_secs(s.build_secs)}' +
+             (' (cached)' if s.build_cached else '')
+             for s in result.steps if s.build_secs > 0]
+    if not cells:
+        return []
+    return textwrap.wrap('Build times: ' + ', '.join(cells), 76,
+                         subsequent_indent='  ')
+
+
+def suite_lines(result: Result) -> list[str]:
+    """Which directories' KUnit suites were chosen, and by which files."""
+    if not result.suites_selected:
+        return []
+    if not result.suites:
+        return ['KUnit suites by touched directory: none (no directory '
+                'above the touched', '  files has a .kunitconfig)']
+    out = ['KUnit suites by touched directory:']
+    for line in result.suites:
+        out.extend(textwrap.wrap(line, 74, initial_indent='  ',
+                                 subsequent_indent='    '))
+    return out
+
+
 def kunit_lines(result: Result) -> list[str]:
     k = result.kunit
     if k is None:
         return ['KUnit: not run (--no-kunit)']
-    out = []
+    out = suite_lines(result)
+    if k.left_out:
+        out.extend(textwrap.wrap(
+            'Left out of the tool\'s default kunitconfig (the tree at the '
+            'tip does not have them): ' + ', '.join(k.left_out), 76,
+            subsequent_indent='  '))
     if not k.ran:
         out.append(f'KUnit (UML) at the tip: {k.note}')
     else:
@@ -124,6 +155,13 @@ def kunit_lines(result: Result) -> list[str]:
         if k.code == Exit.KERNEL_CRASHED:
             status += ' -- THE KERNEL CRASHED'
         out.append(f'KUnit (UML) at the tip: {status}')
+        if k.kunitconfigs:
+            out.extend(textwrap.wrap('  kunitconfigs: ' + ', '.join(
+                k.kunitconfigs), 76, subsequent_indent='    '))
+        if k.config_problem:
+            out.extend(textwrap.wrap(
+                '  kunitconfig options the tree does not have: ' +
+                k.config_problem, 76, subsequent_indent='    '))
         if k.code == Exit.KERNEL_CRASHED:
             out.append('  ' + k.message.splitlines()[0] if k.message else '')
             if k.crashed_cases:
@@ -212,6 +250,7 @@ def text(result: Result) -> str:
     if result.steps or result.missing:
         out.append('')
         out.extend(table(result))
+        out.extend(build_times(result))
         det = details(result)
         if det:
             out.append('')

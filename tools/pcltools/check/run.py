@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .. import gitutil, kunitrun, series
+from .. import config, gitutil, kunitrun, series
 from ..errors import Exit
 from ..mbox import Intake, Patch
 from ..ui import Progress
-from . import apply, build, checkpatch, kunitdelta, maintainers, scratch
+from . import (apply, build, checkpatch, kunitdelta, maintainers, scratch,
+               suites)
 from .model import (NOT_BISECTED, Applies, Builds, Context, Delta,
                     KunitResult, Result, StepResult)
 
@@ -44,10 +45,12 @@ def run(ctx: Context, intake: Intake, result: Result, report_dir: Path,
                                sha256=hashlib.sha256(
                                    p.path.read_bytes()).hexdigest())
                     for p in patches]
-    result.config = config_name(ctx)
     with scratch.locked(ctx.state, progress):
         base = scratch.ensure_scratch(ctx, progress)
         result.base_commit = base
+        if ctx.select_suites:
+            choose_suites(ctx, patches, base, result, progress)
+        result.config = config_name(ctx)
         _pipeline(ctx, patches, result, base, report_dir, progress)
     return result
 
@@ -56,7 +59,22 @@ def config_name(ctx: Context) -> str:
     """The build configuration, in words: kunit.py's UML configuration
     with the kunitconfig fragments."""
     return 'UML, kunit.py arch_uml.config + ' + ' + '.join(
-        p.name for p in ctx.kunitconfigs)
+        [p.name for p in ctx.kunitconfigs] +
+        [c.kunitconfig for c in ctx.suite_choices])
+
+
+def choose_suites(ctx: Context, patches: list[Patch], base: str,
+                  result: Result, progress: Progress) -> None:
+    """The suites of the .kunitconfig directories the series touches."""
+    touched = suites.touched_paths(p.path.read_text(errors='replace')
+                                   for p in patches)
+    dirs = suites.kunitconfig_dirs(ctx.scratch, base) | \
+        suites.added_dirs(touched)
+    ctx.suite_choices = suites.select(touched, dirs)
+    result.suites_selected = True
+    result.suites = [c.describe() for c in ctx.suite_choices]
+    progress.say('KUnit suites for the touched files: ' +
+                 ('; '.join(result.suites) or 'none'))
 
 
 @dataclass
@@ -230,19 +248,50 @@ def _kunit_tip(ctx: Context, tree: Path, result: Result,
         result.delta = Delta(note=f'not available: {why}')
         return
     where = tip_elsewhere or tree
+    tip_layer = kunitdelta.layer(ctx, 'tip')
+    left_out: list[str] = []
+    if ctx.select_suites and tip_elsewhere is None:
+        fitted = kunitdelta.fit(ctx, tree, kunitrun.build_dir(tree, tip_layer),
+                                'tip')
+        why = 'make olddefconfig failed at the tip' if fitted is None else \
+            '' if fitted.has_suite else \
+            'no KUnit suite covers the touched files'
+        if fitted is None or not fitted.has_suite:
+            result.kunit = KunitResult('tip', note=f'not run: {why}')
+            if fitted is not None:
+                result.kunit.left_out = fitted.left_out
+            result.delta = Delta(note=f'not available: {why}')
+            return
+        left_out = fitted.left_out
+        tip_layer = kunitdelta.layer(ctx, 'tip', fitted.kunitconfigs)
     with progress.stage(f'KUnit at the tip (kunit.py run, UML, {where})'):
-        outcome = kunitrun.run(where, kunitdelta.layer(ctx, 'tip'),
-                               list(ctx.kunit_args), series_len=n)
+        outcome = kunitrun.run(where, tip_layer, list(ctx.kunit_args),
+                               series_len=n)
     result.kunit = kunitdelta.kunit_result('tip', outcome)
+    result.kunit.left_out = left_out
+    result.kunit.kunitconfigs = [_shown(p, where) for p in
+                                 tip_layer.kunitconfigs]
     if tip_elsewhere is not None:
         last_step = result.steps[-1]
-        broke = outcome.code == Exit.BUILD_FAILED
+        broke = outcome.code == Exit.BUILD_FAILED and \
+            not result.kunit.config_problem
         last_step.builds = Builds.NO if broke else Builds.YES
         if broke:
             last_step.build_detail = build.relative(outcome.message, where)
     _copy(outcome.build_dir / 'test.log', report_dir / 'kunit-tip.log')
     _copy(outcome.build_dir / 'results.json', report_dir / 'kunit-tip.json')
     result.delta = kunitdelta.delta(result.kunit_base, result.kunit)
+
+
+def _shown(frag: Path, tree: Path) -> str:
+    """A kunitconfig fragment as the report names it: relative to the
+    tree (fs/ext4/.kunitconfig) or to this repository."""
+    for top in (tree, config.repo_root()):
+        try:
+            return str(frag.resolve().relative_to(top.resolve()))
+        except ValueError:
+            continue
+    return str(frag)
 
 
 def _copy(src: Path, dest: Path) -> None:

@@ -10,7 +10,8 @@ from .model import Applies, Builds, Result, StepResult
 def verdict(result: Result) -> None:
     """Set result.code and result.verdict from what went wrong, most
     serious first: bad input 2, a patch that does not apply 6, a build
-    failure 7, a kernel crash 8, checkpatch errors or failing KUnit cases
+    failure 7, a kunitconfig option the tip does not have 13 (the tool's
+    own defaults' are left out before, never this), a kernel crash 8, checkpatch errors or failing KUnit cases
     1, no case ran 11, unexpected kernel reports 10."""
     why: list[tuple[Exit, str]] = []
     if result.problems:
@@ -30,7 +31,10 @@ def verdict(result: Result) -> None:
         why.append((Exit.BUILD_FAILED, labels('build', no_build)))
     k = result.kunit
     if k and k.ran:
-        if k.code == Exit.BUILD_FAILED:
+        if k.code == Exit.BUILD_FAILED and k.config_problem:
+            why.append((Exit.KUNITCONFIG, 'kunitconfig options the tree at '
+                        f'the tip does not have: {k.config_problem}'))
+        elif k.code == Exit.BUILD_FAILED:
             why.append((Exit.BUILD_FAILED, 'the KUnit kernel does not build'))
         elif k.code == Exit.KERNEL_CRASHED:
             why.append((Exit.KERNEL_CRASHED, 'the kernel crashed during KUnit'))
@@ -57,7 +61,7 @@ def verdict(result: Result) -> None:
                                               for c, _ in why):
         why.append((Exit.TESTS_FAILED, 'KUnit cases newly failing'))
     order = [Exit.USAGE, Exit.PATCH_FAILED, Exit.BUILD_FAILED,
-             Exit.KERNEL_CRASHED, Exit.TESTS_FAILED, Exit.NO_TESTS,
+             Exit.KUNITCONFIG, Exit.KERNEL_CRASHED, Exit.TESTS_FAILED, Exit.NO_TESTS,
              Exit.KERNEL_REPORTS]
     why.sort(key=lambda w: order.index(w[0]) if w[0] in order else 99)
     if result.fatal:                # the pipeline stopped early
