@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .. import config
+from . import plaintext
 from .model import Checkpatch, Context, Finding
 from .scratch import cache_key
 
@@ -57,8 +58,17 @@ def parse(text: str) -> Checkpatch:
 
 
 def run(ctx: Context, tree: Path, patch: Path, base: str,
-                   log: Path) -> Checkpatch:
-    key = cache_key(patch.read_bytes(), base, 'checkpatch --strict --show-types')
+        log: Path, subject: str = '') -> Checkpatch:
+    """checkpatch.pl on the patch; an encoded mail (quoted-printable,
+    base64) is checked decoded, as git am applies it (NNNN.patch beside
+    the log)."""
+    data = patch.read_bytes()
+    plain = plaintext.decoded(data, subject)
+    if plain != data:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        patch = log.with_suffix('.patch')
+        patch.write_bytes(plain)
+    key = cache_key(plain, base, 'checkpatch --strict --show-types')
     cache = ctx.state / 'cache' / 'checkpatch' / f'{key}.txt'
     if ctx.cache and cache.exists():
         text = cache.read_text()

@@ -29,8 +29,8 @@ from .. import config, gitutil, kunitrun, series
 from ..errors import Exit
 from ..mbox import Intake, Patch
 from ..ui import Progress
-from . import (apply, build, checkpatch, kunitdelta, maintainers, scratch,
-               suites)
+from . import (apply, build, checkpatch, kunitdelta, maintainers, plaintext,
+               scratch, suites)
 from .model import (NOT_BISECTED, Applies, Builds, Context, Delta,
                     KunitResult, Result, StepResult)
 
@@ -66,8 +66,9 @@ def config_name(ctx: Context) -> str:
 def choose_suites(ctx: Context, patches: list[Patch], base: str,
                   result: Result, progress: Progress) -> None:
     """The suites of the .kunitconfig directories the series touches."""
-    touched = suites.touched_paths(p.path.read_text(errors='replace')
-                                   for p in patches)
+    touched = suites.touched_paths(
+        plaintext.decoded(p.path.read_bytes(), p.subject).decode(
+            errors='replace') for p in patches)
     dirs = suites.kunitconfig_dirs(ctx.scratch, base) | \
         suites.added_dirs(touched)
     ctx.suite_choices = suites.select(touched, dirs)
@@ -192,7 +193,8 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
         with progress.stage(f'{tag}: checkpatch'):
             step.checkpatch = checkpatch.run(
                 ctx, tree, patch.path, base,
-                report_dir / 'checkpatch' / f'{step.position:04d}.txt')
+                report_dir / 'checkpatch' / f'{step.position:04d}.txt',
+                patch.subject)
         cp = step.checkpatch
         progress.say(f'{tag}: checkpatch: ' + (cp.problem or
                      f'{cp.errors} errors, {cp.warnings} warnings, '
