@@ -234,6 +234,32 @@ def delta_series(dev: Path) -> None:
            'mm: change the suites')
 
 
+# A directory suite, as the kernel keeps them: fs/ext4/.kunitconfig.
+DIR_KUNITCONFIG = 'CONFIG_KUNIT=y\nCONFIG_EXT4_FAKE_KUNIT_TEST=y\n'
+DIR_SUITE = '''    # config: EXT4_FAKE_KUNIT_TEST
+    # Subtest: ext4_fake
+    1..2
+    ok 1 inode
+    ok 2 mballoc
+'''
+
+
+def add_dir_suite(base: Path) -> None:
+    """fs/ext4 with its .kunitconfig and suite, in the base commit (moves
+    the pcl-base tag)."""
+    (base / 'fs/ext4').mkdir(parents=True)
+    (base / 'fs/ext4/.kunitconfig').write_text(DIR_KUNITCONFIG)
+    for name in ('inode.c', 'mballoc.c'):
+        (base / 'fs/ext4' / name).write_text(f'/* ext4 {name} */\n')
+    with open(base / 'Kconfig', 'a') as f:
+        f.write('config EXT4_FAKE_KUNIT_TEST\n')
+    with open(base / 'tests.ktap', 'a') as f:
+        f.write('\n' + DIR_SUITE)
+    sh(base, 'git', 'add', '-A')
+    sh(base, 'git', 'commit', '-q', '--amend', '-m', 'base')
+    sh(base, 'git', 'tag', '-f', 'pcl-base')
+
+
 def kunitconfig(path: Path, new_suite: bool = True) -> Path:
     path.write_text('CONFIG_KUNIT=y\nCONFIG_OLD_KUNIT_TEST=y\n' +
                     ('CONFIG_NEW_KUNIT_TEST=y\n' if new_suite else ''))

@@ -50,10 +50,11 @@ class ValidateTestCase(TmpTestCase):
 
     def context(self, onto: list[Path], cache: bool = True,
                 **kw: object) -> model.Context:
+        kw.setdefault('kunitconfigs', [self.kunitconfig])
         return model.Context(
             source=self.base, base_ref='pcl-base', base_desc='the fake base',
-            state=self.tmp / 'build/validate', kunitconfigs=[self.kunitconfig],
-            onto=onto, onto_desc='the series below', cache=cache,
+            state=self.tmp / 'build/validate', onto=onto,
+            onto_desc='the series below', cache=cache,
             **kw)  # type: ignore[arg-type]
 
     # -- making input ---------------------------------------------------
@@ -478,6 +479,103 @@ class FollowUpTest(ValidateTestCase):
         self.assertEqual(len(result.steps), 1)
         # The base of the delta has the series: its suite is not "added".
         self.assertEqual(result.delta.added, [])
+
+
+class FitTest(ValidateTestCase):
+    """A series posted against the base that does not carry this
+    project's suites (validate onto the base): KUnit runs the suites of
+    the .kunitconfig directories it touches; the tool's default options
+    the tree does not have are left out, at the tip as at the base."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        kf.add_dir_suite(self.base)
+        shutil.rmtree(self.dev)
+        sh(self.tmp, 'git', 'clone', '-q', str(self.base), str(self.dev))
+        sh(self.dev, 'git', 'fetch', '-q', '--tags', '-f')
+        self.kunitconfig.write_text('CONFIG_KUNIT=y\n'
+                                    'CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y\n')
+
+    def fit(self, data: bytes, **kw: object) -> tuple[model.Result, str]:
+        return self.validate(data, select_suites=True,
+                             scratch_name='linux-base',
+                             default_kunitconfigs=[self.kunitconfig], **kw)
+
+    def ext4_series(self) -> bytes:
+        kf.commit(self.dev, {'fs/ext4/inode.c': '/* ext4 inode.c, fixed */\n'},
+                  'ext4: fix a comment in inode.c')
+        kf.commit(self.dev, {'fs/ext4/mballoc.c':
+                             '/* CHECKPATCH_WARNING in mballoc.c */\n'},
+                  'ext4: fix a comment in mballoc.c')
+        return self.format_patch()
+
+    def test_series_touching_a_directory_with_a_suite(self) -> None:
+        result, text = self.fit(self.ext4_series())
+        self.assertEqual(result.code, 0, text + self.log.getvalue())
+        self.assertEqual(result.suites, [
+            'fs/ext4/.kunitconfig (touched: fs/ext4/inode.c, '
+            'fs/ext4/mballoc.c)'])
+        self.assertIn('KUnit suites by touched directory:\n'
+                      '  fs/ext4/.kunitconfig (touched: fs/ext4/inode.c, '
+                      'fs/ext4/mballoc.c)', text)
+        self.assertIn("Left out of the tool's default kunitconfig (the tree "
+                      'at the tip does not\n  have them): '
+                      'CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y', text)
+        self.assertIn('  kunitconfigs: the defaults less what was left out',
+                      text)
+        self.assertIn('KUnit (UML) at the tip: 2 passed, 0 failed', text)
+        assert result.kunit is not None
+        self.assertEqual([c.full_name for c in result.kunit.cases],
+                         ['ext4_fake.inode', 'ext4_fake.mballoc'])
+        self.assertEqual(result.kunit.kunitconfigs[-1],
+                         'fs/ext4/.kunitconfig')
+        self.assertIn('KUnit (UML) at the base: 2 passed, 0 failed', text)
+        self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 0 '
+                      'added, 0 removed', text)
+        self.assertIn('WARNING: suspicious marker (fs/ext4/mballoc.c:1)', text)
+        self.assertIn('  2/2  ok     0/1/0             ok', text)
+        self.assertIn('Build times: 1/2 ', text)
+        self.assertIn('Result: PASS', text)
+        self.assertTrue((self.tmp / 'build/validate/linux-base').is_dir())
+        self.assertFalse((self.tmp / 'build/validate/linux').exists())
+
+    def test_series_touching_no_suite(self) -> None:
+        kf.commit(self.dev, {'src/a.c': 'int a(void)\n{\n\treturn 3;\n}\n'},
+                  'mm: change a')
+        kf.commit(self.dev, {'src/b.c': 'int b(void)\n{\n\treturn 4;\n}\n'},
+                  'mm: change b')
+        result, text = self.fit(self.format_patch())
+        self.assertEqual(result.code, 0, text + self.log.getvalue())
+        self.assertEqual(result.suites, [])
+        self.assertIn('KUnit suites by touched directory: none', text)
+        self.assertIn('KUnit (UML) at the tip: not run: no KUnit suite covers '
+                      'the touched files', text)
+        assert result.kunit is not None and result.kunit_base is not None
+        self.assertFalse(result.kunit.ran or result.kunit_base.ran)
+        self.assertEqual(result.kunit.left_out,
+                         ['CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y'])
+        self.assertIn('Result: PASS', text)
+
+    def test_the_defaults_unfitted_are_a_named_verdict(self) -> None:
+        """Without fitting (ONTO=series keeps it), kunit.py refuses the
+        defaults' unknown option: named, exit 13, not a build failure."""
+        result, text = self.validate(self.ext4_series())
+        self.assertEqual(result.code, Exit.KUNITCONFIG, text)
+        self.assertIn('Result: FAIL: kunitconfig options the tree at the tip '
+                      'does not have: CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y', text)
+        self.assertNotIn('does not build', text)
+        self.assertEqual([s.builds for s in result.steps], ['yes', 'yes'])
+
+    def test_an_option_of_the_users_kunitconfig_is_not_left_out(self) -> None:
+        extra = self.tmp / 'extra.config'
+        extra.write_text('CONFIG_MISSING_KUNIT_TEST=y\n')
+        result, text = self.fit(self.ext4_series(),
+                                kunitconfigs=[self.kunitconfig, extra])
+        self.assertEqual(result.code, Exit.KUNITCONFIG, text)
+        self.assertIn('does not have: CONFIG_MISSING_KUNIT_TEST=y', text)
+        assert result.kunit is not None
+        self.assertEqual(result.kunit.left_out,
+                         ['CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y'])
 
 
 if __name__ == '__main__':

@@ -271,8 +271,11 @@ def _kunit_tip(ctx: Context, tree: Path, result: Result,
                                series_len=n)
     result.kunit = kunitdelta.kunit_result('tip', outcome)
     result.kunit.left_out = left_out
-    result.kunit.kunitconfigs = [_shown(p, where) for p in
-                                 tip_layer.kunitconfigs]
+    result.kunit.kunitconfigs = [
+        'the defaults less what was left out (' + ', '.join(
+            _shown(d, where) for d in ctx.default_kunitconfigs) + ')'
+        if p.parent == ctx.state else _shown(p, where)
+        for p in tip_layer.kunitconfigs]
     if tip_elsewhere is not None:
         last_step = result.steps[-1]
         broke = outcome.code == Exit.BUILD_FAILED and \
