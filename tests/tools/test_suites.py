@@ -224,3 +224,85 @@ class KunitconfigVerdictTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class CheckpatchOnEncodedMailTest(TmpTestCase):
+    """checkpatch.pl reads the patch as git am applies it: a marker split
+    by a quoted-printable soft line break is found once decoded."""
+
+    def test_quoted_printable_mail_is_checked_decoded(self) -> None:
+        from . import kernel_fixture as kf
+        from pcltools.check import checkpatch
+        tree = kf.make_base(self.tmp / 'kernel')
+        mail = (b'From: =?UTF-8?q?J=C3=B6rg?= <j@example.org>\n'
+                b'Subject: [PATCH] mm: add p1\n'
+                b'Content-Type: text/plain; charset="UTF-8"\n'
+                b'Content-Transfer-Encoding: quoted-printable\n\n'
+                b'Add p1.\n\nSigned-off-by: J=C3=B6rg <j@example.org>\n---\n'
+                b'diff --git a/src/p1.c b/src/p1.c\nnew file mode 100644\n'
+                b'--- /dev/null\n+++ b/src/p1.c\n@@ -0,0 +1 @@\n'
+                b'+int p1(void); /* CHECKPATCH_WAR=\nNING */\n')
+        patch = self.tmp / '0001.patch'
+        patch.write_bytes(mail)
+        ctx = model.Context(source=tree, base_ref='pcl-base', base_desc='',
+                            state=self.tmp / 'state', kunitconfigs=[])
+        log = self.tmp / 'out/checkpatch/0001.txt'
+        cp = checkpatch.run(ctx, tree, patch, 'base', log,
+                            '[PATCH] mm: add p1')
+        self.assertEqual((cp.errors, cp.warnings), (0, 1), log.read_text())
+        self.assertEqual(cp.findings[0].where, 'src/p1.c:1')
+        self.assertIn(b'CHECKPATCH_WARNING',
+                      log.with_suffix('.patch').read_bytes())
+
+
+class ContextTest(TmpTestCase):
+    """validate onto the base gets its own scratch tree and fitted KUnit;
+    check and --onto-series keep theirs."""
+
+    def test_fit_only_onto_the_base(self) -> None:
+        from unittest import mock
+        from pcltools import layers
+        from pcltools.check import cli as check_cli
+        with mock.patch.object(check_cli, 'ensure_base',
+                               lambda: (self.tmp, 'the base')):
+            fitted = check_cli.context(check_cli.Options(), [], fit=True)
+            plain = check_cli.context(check_cli.Options(),
+                                      [self.tmp / 'x.patch'])
+        self.assertEqual((fitted.scratch.name, fitted.select_suites),
+                         ('linux-base', True))
+        self.assertEqual(fitted.default_kunitconfigs,
+                         layers.all_layers()['uml'].kunitconfigs)
+        self.assertEqual((plain.scratch.name, plain.select_suites),
+                         ('linux', False))
+
+    def test_validate_fits_unless_onto_series(self) -> None:
+        from unittest import mock
+        from pcltools import cli
+        from pcltools.check import cli as check_cli
+        seen: list[bool] = []
+
+        def fake_context(args: object, onto: list[Path],
+                         fit: bool = False) -> None:
+            seen.append(fit)
+
+        def fake_validate(source: str, out: Path, make_context: object,
+                          onto: list[Path]) -> model.Result:
+            make_context(onto)  # type: ignore[operator]
+            return model.Result('validate', source)
+
+        patches = self.tmp / 'patches'
+        patches.mkdir()
+        (patches / '0001-x.patch').write_text('x\n')
+        (patches / 'series').write_text('0001-x.patch\n')
+        for argv in (['validate', 'x.mbox'],
+                     ['validate', 'x.mbox', '--onto-series']):
+            args = cli.parser().parse_args(argv + ['-o', str(self.tmp / 'o')])
+            with mock.patch.object(check_cli, 'context', fake_context), \
+                    mock.patch.object(check_cli, 'validate_mbox',
+                                      fake_validate), \
+                    mock.patch.object(check_cli, 'finish',
+                                      lambda *a: 0), \
+                    mock.patch.object(check_cli.config, 'patches_dir',
+                                      lambda: patches):
+                check_cli.cmd_validate(args)
+        self.assertEqual(seen, [True, False])
