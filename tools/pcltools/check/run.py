@@ -27,6 +27,7 @@ from typing import Optional
 
 from .. import config, gitutil, kunitrun, series
 from ..errors import Exit
+from ..layers import Layer
 from ..mbox import Intake, Patch
 from ..ui import Progress
 from . import (apply, build, checkpatch, kunitdelta, maintainers, plaintext,
@@ -250,22 +251,12 @@ def _kunit_tip(ctx: Context, tree: Path, result: Result,
         result.delta = Delta(note=f'not available: {why}')
         return
     where = tip_elsewhere or tree
-    tip_layer = kunitdelta.layer(ctx, 'tip')
+    tip_layer: Optional[Layer] = kunitdelta.layer(ctx, 'tip')
     left_out: list[str] = []
     if ctx.select_suites and tip_elsewhere is None:
-        fitted = kunitdelta.fit(ctx, tree, kunitrun.build_dir(tree, tip_layer),
-                                'tip')
-        why = 'make olddefconfig failed at the tip' if fitted is None else \
-            '' if fitted.has_suite else \
-            'no KUnit suite covers the touched files'
-        if fitted is None or not fitted.has_suite:
-            result.kunit = KunitResult('tip', note=f'not run: {why}')
-            if fitted is not None:
-                result.kunit.left_out = fitted.left_out
-            result.delta = Delta(note=f'not available: {why}')
-            return
-        left_out = fitted.left_out
-        tip_layer = kunitdelta.layer(ctx, 'tip', fitted.kunitconfigs)
+        tip_layer, left_out = _fit_tip(ctx, tree, result)
+    if tip_layer is None:
+        return
     with progress.stage(f'KUnit at the tip (kunit.py run, UML, {where})'):
         outcome = kunitrun.run(where, tip_layer, list(ctx.kunit_args),
                                series_len=n)
@@ -286,6 +277,28 @@ def _kunit_tip(ctx: Context, tree: Path, result: Result,
     _copy(outcome.build_dir / 'test.log', report_dir / 'kunit-tip.log')
     _copy(outcome.build_dir / 'results.json', report_dir / 'kunit-tip.json')
     result.delta = kunitdelta.delta(result.kunit_base, result.kunit)
+
+
+def _fit_tip(ctx: Context, tree: Path, result: Result
+             ) -> tuple[Optional[Layer], list[str]]:
+    """The tip's KUnit layer fitted to the series, and the defaults'
+    entries left out; no layer (result.kunit says why) when no suite
+    covers the touched files or the configuration fails."""
+    out = kunitrun.build_dir(tree, kunitdelta.layer(ctx, 'tip'))
+    fitted = kunitdelta.fit(ctx, tree, out, 'tip')
+    if fitted is None:
+        why = 'make olddefconfig failed at the tip'
+        result.kunit = KunitResult('tip', ran=True,
+                                   code=int(Exit.BUILD_FAILED), message=why)
+        result.delta = Delta(note=f'not available: {why}')
+        return None, []
+    if not fitted.has_suite:
+        why = 'no KUnit suite covers the touched files'
+        result.kunit = KunitResult('tip', note=f'not run: {why}',
+                                   left_out=fitted.left_out)
+        result.delta = Delta(note=f'not available: {why}')
+        return None, fitted.left_out
+    return kunitdelta.layer(ctx, 'tip', fitted.kunitconfigs), fitted.left_out
 
 
 def _shown(frag: Path, tree: Path) -> str:
