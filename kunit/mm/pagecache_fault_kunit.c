@@ -358,7 +358,7 @@ static vm_fault_t pcf_inner_fault(struct vm_fault *vmf)
 
 	r->ran = true;
 	r->inner_word = atomic_long_read(&r->m->pagecache_lock.v) &
-			~PAGECACHE_LOCK_WAITERS;
+			~PAGECACHE_LOCK_FLAGS;
 	return PCF_INNER;
 }
 
@@ -388,7 +388,7 @@ static int pcf_faulter_fn(void *data)
 	if (r->f) {
 		r->flags = faults_disabled_mapping_exit();
 		r->f_after = atomic_long_read(&r->f->pagecache_lock.v) &
-			     ~PAGECACHE_LOCK_WAITERS;
+			     ~PAGECACHE_LOCK_FLAGS;
 		if (r->f != r->m)
 			pagecache_block_put(&r->f->pagecache_lock);
 	}
@@ -808,7 +808,7 @@ static bool pcg_ab_ba(struct kunit *test, struct pcg_writer **wp,
 	*ret = pcg_pin(addr);
 	*flags = faults_disabled_mapping_exit();
 	*h_after = atomic_long_read(&w->h->pagecache_lock.v) &
-		   ~PAGECACHE_LOCK_WAITERS;
+		   ~PAGECACHE_LOCK_FLAGS;
 	pagecache_block_put(&w->h->pagecache_lock);
 
 	if (!wait_for_completion_timeout(&w->done, PCF_TIMEOUT)) {

@@ -18,6 +18,7 @@
 #include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #define PCL_WAKE_TIMEOUT	(5 * HZ)
 #define PCL_STRESS_TIMEOUT	(60 * HZ)
@@ -91,7 +92,8 @@ static void pagecache_lock_shares_a_state_with_itself(struct kunit *test,
 	pcl_get(lock, state);
 	KUNIT_EXPECT_TRUE_MSG(test, pcl_tryget(lock, state),
 			      "second %s holder refused", pcl_name(state));
-	pcl_get(lock, state);
+	KUNIT_EXPECT_TRUE_MSG(test, pcl_tryget(lock, state),
+			      "third %s holder refused", pcl_name(state));
 	pcl_put(lock, state);
 	pcl_put(lock, state);
 	KUNIT_EXPECT_FALSE(test, pcl_tryget(lock, -state));
@@ -166,18 +168,11 @@ static int pcl_waiter_fn(void *data)
 	return 0;
 }
 
-/*
- * Start a waiter for @state on a lock held for the other state by the test,
- * and wait until it sleeps in the lock.  Allocated with kzalloc(): if the
- * waiter never finishes, the case fails and the memory is leaked on purpose.
- */
-static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
-					   bool killable, int holders)
+static struct pcl_waiter *pcl_waiter_alloc(struct kunit *test, long state,
+					   bool killable)
 {
-	struct pcl_waiter *w;
-	int i;
+	struct pcl_waiter *w = kzalloc(sizeof(*w), GFP_KERNEL);
 
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	pagecache_lock_init(&w->lock);
 	w->state = state;
@@ -186,16 +181,17 @@ static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
 	init_completion(&w->acquired);
 	init_completion(&w->release);
 	init_completion(&w->done);
-	for (i = 0; i < holders; i++)
-		pcl_get(&w->lock, -state);
+	return w;
+}
+
+/* Start the waiter, and wait until it sleeps in the lock. */
+static bool pcl_waiter_run(struct kunit *test, struct pcl_waiter *w)
+{
+	int i;
 
 	w->task = kthread_run(pcl_waiter_fn, w, "pcl_waiter");
-	if (IS_ERR(w->task)) {
-		for (i = 0; i < holders; i++)
-			pcl_put(&w->lock, -state);
-		kfree(w);
-		KUNIT_FAIL_AND_ABORT(test, "cannot start waiter thread");
-	}
+	if (IS_ERR(w->task))
+		return false;
 	get_task_struct(w->task);
 
 	/* On SMP the wake-up of a new thread can complete after kthread_run(). */
@@ -203,7 +199,31 @@ static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
 	for (i = 0; i < 1000 && task_is_running(w->task); i++)
 		usleep_range(1000, 2000);
 	KUNIT_EXPECT_FALSE_MSG(test, task_is_running(w->task),
-			       "%s waiter never went to sleep", pcl_name(state));
+			       "%s waiter never went to sleep", pcl_name(w->state));
+	return true;
+}
+
+/*
+ * Start a waiter for @state on a lock held for the other state by the test,
+ * and wait until it sleeps in the lock.  Allocated with kzalloc(): if the
+ * waiter never finishes, the case fails and the memory is leaked on purpose.
+ */
+static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
+					   bool killable, int holders)
+{
+	struct pcl_waiter *w = pcl_waiter_alloc(test, state, killable);
+	int i;
+
+	/* Trylocks: lockdep reports a task taking a state twice. */
+	for (i = 0; i < holders; i++)
+		KUNIT_ASSERT_TRUE(test, pcl_tryget(&w->lock, -state));
+
+	if (!pcl_waiter_run(test, w)) {
+		for (i = 0; i < holders; i++)
+			pcl_put(&w->lock, -state);
+		kfree(w);
+		KUNIT_FAIL_AND_ABORT(test, "cannot start waiter thread");
+	}
 	return w;
 }
 
@@ -366,6 +386,272 @@ static void pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored(struct
 	pagecache_add_put(lock);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 	KUNIT_EXPECT_EQ(test, seen.count, 1);
+}
+
+/*
+ * Fairness: threads that cycle overlapping holds of one state, so that at
+ * every moment one of them holds it, and a taker of the other state that
+ * must get in while they still cycle.  The stream is bounded in time: a
+ * taker that only gets in once it has ended was starved.
+ */
+#define PCL_CYCLERS		4
+#define PCL_CYCLE_HOLD_US	2000
+#define PCL_CYCLE_RUN		(2 * HZ)
+
+struct pcl_stream {
+	struct pagecache_lock	lock;
+	long			state;		/* the cyclers' state */
+	unsigned long		deadline;	/* jiffies */
+	bool			stop;
+	atomic_t		cycling;	/* cyclers still in their loop */
+	atomic_t		cycles;
+	atomic_t		running;
+	struct completion	done;
+};
+
+static int pcl_cycler_fn(void *data)
+{
+	struct pcl_stream *s = data;
+
+	while (!READ_ONCE(s->stop) && time_before(jiffies, s->deadline)) {
+		pcl_get(&s->lock, s->state);
+		usleep_range(PCL_CYCLE_HOLD_US, PCL_CYCLE_HOLD_US * 3 / 2);
+		pcl_put(&s->lock, s->state);
+		atomic_inc(&s->cycles);
+	}
+	atomic_dec(&s->cycling);
+	if (atomic_dec_and_test(&s->running))
+		complete(&s->done);
+	return 0;
+}
+
+/*
+ * Start the cyclers of -@state, staggered so that their holds overlap, take
+ * @state in the test's task and report whether that happened while the
+ * stream still ran.  Returns -1 if the cyclers hung.
+ */
+static int pcl_run_stream(struct kunit *test, long state, unsigned int *waited_ms)
+{
+	struct pcl_stream *s;
+	unsigned long start;
+	bool cycling;
+	int i;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	pagecache_lock_init(&s->lock);
+	s->state = -state;
+	s->deadline = jiffies + PCL_CYCLE_RUN;
+	atomic_set(&s->cycling, PCL_CYCLERS);
+	atomic_set(&s->running, PCL_CYCLERS + 1);
+	init_completion(&s->done);
+	for (i = 0; i < PCL_CYCLERS; i++) {
+		struct task_struct *t;
+
+		t = kthread_run(pcl_cycler_fn, s, "pcl_cycler/%d", i);
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start cycler %d", i);
+			atomic_dec(&s->cycling);
+			atomic_dec(&s->running);
+		}
+		usleep_range(PCL_CYCLE_HOLD_US / PCL_CYCLERS,
+			     PCL_CYCLE_HOLD_US / PCL_CYCLERS + 100);
+	}
+	msleep(20);
+
+	start = jiffies;
+	pcl_get(&s->lock, state);
+	cycling = atomic_read(&s->cycling) == PCL_CYCLERS;
+	*waited_ms = jiffies_to_msecs(jiffies - start);
+	pcl_put(&s->lock, state);
+
+	WRITE_ONCE(s->stop, true);
+	if (!atomic_dec_and_test(&s->running) &&
+	    !wait_for_completion_timeout(&s->done, PCL_WAKE_TIMEOUT)) {
+		KUNIT_FAIL(test, "cyclers still running after %d s: lock wedged",
+			   PCL_WAKE_TIMEOUT / HZ);
+		return -1;
+	}
+	kunit_info(test, "%s taker waited %u ms behind %d %s cyclers (%d holds of ~%d us)\n",
+		   pcl_name(state), *waited_ms, PCL_CYCLERS, pcl_name(-state),
+		   atomic_read(&s->cycles), PCL_CYCLE_HOLD_US);
+	kfree(s);
+	return cycling;
+}
+
+static void pagecache_lock_taker_gets_in_behind_a_stream_of_the_other_state(struct kunit *test,
+									    long state)
+{
+	unsigned int waited_ms;
+	int cycling = pcl_run_stream(test, state, &waited_ms);
+
+	KUNIT_EXPECT_EQ_MSG(test, cycling, 1,
+			    "%s taker starved: it got in only after %u ms, when the %s stream ended",
+			    pcl_name(state), waited_ms, pcl_name(-state));
+}
+
+static void pagecache_block_taker_gets_in_while_add_holds_keep_overlapping(struct kunit *test)
+{
+	pagecache_lock_taker_gets_in_behind_a_stream_of_the_other_state(test,
+									PAGECACHE_LOCK_BLOCK);
+}
+
+static void pagecache_add_taker_gets_in_while_block_holds_keep_overlapping(struct kunit *test)
+{
+	pagecache_lock_taker_gets_in_behind_a_stream_of_the_other_state(test,
+									PAGECACHE_LOCK_ADD);
+}
+
+/*
+ * The lock without its queueing, for the control below: a waiter that only
+ * waits for the other state's holders to leave and never makes new takers
+ * wait, as the lock had it before it was made fair.
+ */
+static bool pcl_unfair_grab(struct pagecache_lock *lock, long i)
+{
+	long old = atomic_long_read(&lock->v);
+	long new, count;
+	bool grab;
+
+	do {
+		count = old & ~PAGECACHE_LOCK_FLAGS;
+		grab = i > 0 ? count >= 0 : count <= 0;
+		if (!grab && (old & PAGECACHE_LOCK_WAITERS))
+			return false;
+		new = grab ? old + i : old | PAGECACHE_LOCK_WAITERS;
+	} while (!atomic_long_try_cmpxchg(&lock->v, &old, new));
+	return grab;
+}
+
+static void pcl_unfair_get_slow(struct pagecache_lock *lock, long i)
+{
+	wait_var_event(lock, pcl_unfair_grab(lock, i));
+}
+
+static void pagecache_lock_starvation_checker_catches_an_unfair_lock(struct kunit *test)
+{
+	unsigned int waited_ms;
+	int cycling;
+
+	kunit_activate_static_stub(test, __pagecache_lock_get_slow,
+				   pcl_unfair_get_slow);
+	cycling = pcl_run_stream(test, PAGECACHE_LOCK_BLOCK, &waited_ms);
+	KUNIT_EXPECT_EQ_MSG(test, cycling, 0,
+			    "an unfair block taker got in after %u ms while the add stream still ran",
+			    waited_ms);
+}
+
+/*
+ * Recursion: a task that holds add takes it again while a block taker is
+ * queued between the two takes, as filemap_fault() does under
+ * pagecache_lock_fault().  Inside a pagecache_add_held_enter() section the
+ * second take must not wait (the queued taker waits for the first);
+ * outside one, a second tryget is refused, which is what makes the section
+ * necessary.  The second take runs in a thread of its own so that a
+ * deadlock fails the case instead of hanging the run.
+ */
+struct pcl_nest {
+	struct pagecache_lock	*lock;
+	bool			section;
+	bool			blocking;	/* pagecache_add_get(), not tryget */
+	bool			inner;		/* the second take succeeded */
+	struct completion	holding;
+	struct completion	go;
+	struct completion	inner_done;
+	struct completion	release;
+	struct completion	done;
+};
+
+static int pcl_nest_fn(void *data)
+{
+	struct pcl_nest *n = data;
+	struct pagecache_lock *prev = NULL;
+
+	pagecache_add_get(n->lock);
+	if (n->section)
+		prev = pagecache_add_held_enter(n->lock);
+	complete(&n->holding);
+	wait_for_completion(&n->go);
+	if (n->blocking) {
+		pagecache_add_get(n->lock);
+		n->inner = true;
+	} else {
+		n->inner = pagecache_add_tryget(n->lock);
+	}
+	complete(&n->inner_done);
+	wait_for_completion(&n->release);
+	if (n->inner)
+		pagecache_add_put(n->lock);
+	if (n->section)
+		pagecache_add_held_exit(prev);
+	pagecache_add_put(n->lock);
+	complete(&n->done);
+	return 0;
+}
+
+/*
+ * Returns whether the second take got in with a block taker queued, or -1
+ * if it hung.
+ */
+static int pcl_run_nest(struct kunit *test, bool section, bool blocking)
+{
+	struct pcl_waiter *w = pcl_waiter_alloc(test, PAGECACHE_LOCK_BLOCK,
+						false);
+	struct task_struct *t;
+	struct pcl_nest *n;
+	int inner;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	n->lock = &w->lock;
+	n->section = section;
+	n->blocking = blocking;
+	init_completion(&n->holding);
+	init_completion(&n->go);
+	init_completion(&n->inner_done);
+	init_completion(&n->release);
+	init_completion(&n->done);
+	t = kthread_run(pcl_nest_fn, n, "pcl_nest");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&n->holding);
+	KUNIT_ASSERT_TRUE(test, pcl_waiter_run(test, w));
+
+	complete(&n->go);
+	if (!wait_for_completion_timeout(&n->inner_done, PCL_WAKE_TIMEOUT)) {
+		KUNIT_FAIL(test, "second add take still waiting after %d s: deadlock",
+			   PCL_WAKE_TIMEOUT / HZ);
+		return -1;
+	}
+	inner = n->inner;
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&w->acquired),
+			       "block taken while add was held");
+	complete(&n->release);
+	if (!wait_for_completion_timeout(&n->done, PCL_WAKE_TIMEOUT)) {
+		KUNIT_FAIL(test, "add holder did not finish");
+		return -1;
+	}
+	KUNIT_EXPECT_NE_MSG(test, wait_for_completion_timeout(&w->acquired,
+							      PCL_WAKE_TIMEOUT), 0,
+			    "block waiter not woken when the add holder left");
+	pcl_finish_waiter(test, w);
+	kfree(n);
+	return inner;
+}
+
+static void pagecache_add_tryget_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, pcl_run_nest(test, true, false), 1);
+}
+
+static void pagecache_add_get_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, pcl_run_nest(test, true, true), 1);
+}
+
+static void pagecache_add_tryget_outside_a_section_queues_behind_a_block_taker(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, pcl_run_nest(test, false, false), 0,
+			    "a new add taker got in ahead of a queued block taker");
 }
 
 /*
@@ -536,6 +822,12 @@ static struct kunit_case pagecache_lock_test_cases[] = {
 	KUNIT_CASE(pagecache_block_get_killable_returns_eintr_on_fatal_signal),
 	KUNIT_CASE(pagecache_add_get_killable_returns_eintr_on_fatal_signal),
 	KUNIT_CASE(pagecache_lock_guards_release_on_scope_exit),
+	KUNIT_CASE(pagecache_block_taker_gets_in_while_add_holds_keep_overlapping),
+	KUNIT_CASE(pagecache_add_taker_gets_in_while_block_holds_keep_overlapping),
+	KUNIT_CASE_SLOW(pagecache_lock_starvation_checker_catches_an_unfair_lock),
+	KUNIT_CASE(pagecache_add_tryget_in_a_held_section_passes_a_queued_block_taker),
+	KUNIT_CASE(pagecache_add_get_in_a_held_section_passes_a_queued_block_taker),
+	KUNIT_CASE(pagecache_add_tryget_outside_a_section_queues_behind_a_block_taker),
 	KUNIT_CASE(pagecache_lock_unbalanced_put_is_reported_and_ignored),
 	KUNIT_CASE(pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored),
 	KUNIT_CASE_SLOW(pagecache_lock_stress_never_lets_both_states_in),
@@ -598,23 +890,23 @@ static void pagecache_lock_consistent_order_is_not_reported(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, debug_locks);
 }
 
-static void pagecache_lock_recursive_add_is_not_reported(struct kunit *test)
+static void pagecache_lock_add_taken_again_in_a_held_section_is_not_reported(struct kunit *test)
 {
+	struct pagecache_lock *prev;
 	struct pcl_pair *p;
 
 	pcl_require_lockdep(test);
 	p = pcl_pair_alloc(test);
 	pagecache_add_get(&p->a);
+	prev = pagecache_add_held_enter(&p->a);
 	pagecache_add_get(&p->a);
+	KUNIT_EXPECT_TRUE(test, pagecache_add_tryget(&p->a));
 	pagecache_add_get(&p->b);
 	pagecache_add_put(&p->b);
 	pagecache_add_put(&p->a);
 	pagecache_add_put(&p->a);
-
-	pagecache_add_get(&p->b);
-	pagecache_add_get(&p->a);
+	pagecache_add_held_exit(prev);
 	pagecache_add_put(&p->a);
-	pagecache_add_put(&p->b);
 	KUNIT_EXPECT_TRUE(test, debug_locks);
 }
 
@@ -633,7 +925,7 @@ static void pagecache_lock_ab_ba_order_is_reported_by_lockdep(struct kunit *test
 
 static struct kunit_case pagecache_lock_lockdep_test_cases[] = {
 	KUNIT_CASE(pagecache_lock_consistent_order_is_not_reported),
-	KUNIT_CASE(pagecache_lock_recursive_add_is_not_reported),
+	KUNIT_CASE(pagecache_lock_add_taken_again_in_a_held_section_is_not_reported),
 	KUNIT_CASE(pagecache_lock_ab_ba_order_is_reported_by_lockdep),
 	{}
 };
