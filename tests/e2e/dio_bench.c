@@ -87,13 +87,6 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct config {
 	int writers;
 	bool same;		/* one file shared, or one file each */
@@ -201,10 +194,10 @@ static void report(struct config *c, int rounds, double seconds,
 		len += snprintf(list + len, sizeof(list) - len, "%s%.2f",
 				r ? "," : "", c->mb_s[r]);
 	}
-	qsort(sorted, rounds, sizeof(*sorted), cmp_double);
+	sort_doubles(sorted, rounds);
 	median = rounds % 2 ? sorted[rounds / 2] :
 		(sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
-	qsort(c->lat, c->nlat, sizeof(*c->lat), cmp_double);
+	sort_doubles(c->lat, c->nlat);
 	for (k = 0; k < c->nlat; k++)
 		sum += c->lat[k];
 	diag("dio-bench: {\"writers\":%d,\"layout\":\"%s\",\"block\":%zu,"

@@ -151,13 +151,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The q-quantile (0..1) of n sorted values, in microseconds. */
 static double quantile_us(const double *v, long n, double q)
 {
@@ -243,8 +236,8 @@ int main(void)
 	nfaults = atomic_load(&r.faults);
 	if (nfaults > MAX_FAULTS)
 		nfaults = MAX_FAULTS;
-	qsort(r.lat, r.writes, sizeof(*r.lat), cmp_double);
-	qsort(r.fault_lat, nfaults, sizeof(*r.fault_lat), cmp_double);
+	sort_doubles(r.lat, r.writes);
+	sort_doubles(r.fault_lat, nfaults);
 	for (n = 0; n < nfaults; n++)
 		fault_sum += r.fault_lat[n];
 	diag("%ld writes, %ld pages read by 8 threads in %.1f s", r.writes,

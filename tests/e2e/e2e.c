@@ -212,6 +212,18 @@ void fill_gen(void *buf, uint64_t gen, size_t len)
 		w[i] = gen;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void sort_doubles(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+}
+
 bool write_direct(int fd, const void *buf, size_t len, off_t off)
 {
 	void *al = alloc_aligned(len);

@@ -133,6 +133,9 @@ int pages_not_tagged(const uint8_t *buf, int npages, uint32_t tag);
 /* Generation stamps: every word of each page holds gen. */
 void fill_gen(void *buf, uint64_t gen, size_t len);
 
+/* Sort n doubles (latencies, rates) into ascending order. */
+void sort_doubles(double *v, size_t n);
+
 /*
  * Catching SIGBUS and SIGSEGV: probe_load(addr, &value) loads a word and
  * returns 0, or returns the signal number when the load faulted.
