@@ -133,6 +133,52 @@ class BenchPartsTest(unittest.TestCase):
         self.assertIn('DIO TABLE', out)
 
 
+class SizeofTest(unittest.TestCase):
+    """The base's size is compiled for the architecture of the benchmark's
+    own configuration: a QEMU x86_64 .config is not built as UML."""
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = Path(tmp.name)
+
+    def measure(self, config_text: str) -> list[list[str]]:
+        dot_config = self.tmp / 'config'
+        dot_config.write_text(config_text)
+        calls: list[list[str]] = []
+
+        def fake_run(cmd: list[str], **_: object) -> mock.Mock:
+            calls.append(cmd)
+            out = '$1 = 176\n' if cmd[0] == 'gdb' else ''
+            return mock.Mock(returncode=0, stdout=out, stderr='')
+
+        with mock.patch.object(bench.subprocess, 'run', fake_run):
+            size = bench.sizeof_address_space(Path('/tree'),
+                                              self.tmp / 'out', dot_config)
+        self.assertEqual(size, 176)
+        return [c for c in calls if c[0] == 'make']
+
+    def test_an_x86_64_config_is_built_for_x86_64(self) -> None:
+        makes = self.measure('CONFIG_X86_64=y\nCONFIG_SMP=y\n')
+        self.assertTrue(makes)
+        for cmd in makes:
+            self.assertIn('ARCH=x86_64', cmd)
+
+    def test_a_uml_config_is_built_for_uml(self) -> None:
+        for cmd in self.measure('CONFIG_UML=y\nCONFIG_64BIT=y\n'):
+            self.assertIn('ARCH=um', cmd)
+
+    def test_a_config_of_no_known_architecture_is_refused(self) -> None:
+        with self.assertRaises(PclError) as cm:
+            self.measure('CONFIG_ARM64=y\n')
+        self.assertIn('architecture', cm.exception.message)
+
+    def test_the_cache_is_kept_per_architecture(self) -> None:
+        self.assertNotEqual(bench.sizeof_cache_name('0123456789abcdef', 'um'),
+                            bench.sizeof_cache_name('0123456789abcdef',
+                                                    'x86_64'))
+
+
 class BenchCliTest(unittest.TestCase):
     """Bad input is refused before the tree is touched (no lock needed)."""
 

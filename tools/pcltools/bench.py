@@ -87,12 +87,36 @@ def table(machine: str, figures: Figures) -> str:
     return '\n'.join(rows)
 
 
+# The kernel ARCH= of a .config, by the option only that architecture sets.
+_ARCH_OPTIONS = (('CONFIG_UML=y', 'um'), ('CONFIG_X86_64=y', 'x86_64'))
+
+
+def config_arch(dot_config: Path) -> str:
+    """The ARCH= a .config was made for (UML or x86_64, make bench's
+    machines)."""
+    lines = set(dot_config.read_text(errors='replace').splitlines())
+    for option, arch in _ARCH_OPTIONS:
+        if option in lines:
+            return arch
+    raise PclError(Exit.INTERNAL,
+                   f'{dot_config}: not a UML or x86_64 configuration: no '
+                   f'architecture to measure sizeof(struct address_space) '
+                   f'for')
+
+
+def sizeof_cache_name(base: str, arch: str) -> str:
+    """The cache file of the base's size, per base commit and ARCH."""
+    return f'sizeof-{base[:12]}-{arch}.json'
+
+
 def sizeof_address_space(tree: Path, out: Path, dot_config: Path) -> int:
     """sizeof(struct address_space) as compiled in tree, read from the debug
-    information of fs/inode.o built with the benchmark's configuration."""
+    information of fs/inode.o built with the benchmark's configuration, for
+    its architecture."""
+    arch = config_arch(dot_config)
     out.mkdir(parents=True, exist_ok=True)
     (out / '.config').write_bytes(dot_config.read_bytes())
-    make = ['make', '-s', 'ARCH=um', f'O={out}', '-C', str(tree)]
+    make = ['make', '-s', f'ARCH={arch}', f'O={out}', '-C', str(tree)]
     for args in (['olddefconfig'], ['prepare'], ['KCFLAGS=-g', 'fs/inode.o']):
         proc = subprocess.run(make + args, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -112,10 +136,11 @@ def sizeof_address_space(tree: Path, out: Path, dot_config: Path) -> int:
 
 
 def base_sizeof(tree: Path, dot_config: Path) -> int:
-    """The same size on the base commit (pcl-base), from a worktree; cached
-    by base commit."""
+    """The same size on the base commit (pcl-base), from a worktree, for
+    the architecture of dot_config; cached by base commit and ARCH."""
     base = gitutil.git(tree, 'rev-parse', config.BASE_TAG).strip()
-    cache = config.build_root() / 'bench' / f'sizeof-{base[:12]}.json'
+    arch = config_arch(dot_config)
+    cache = config.build_root() / 'bench' / sizeof_cache_name(base, arch)
     if cache.exists():
         return int(json.loads(cache.read_text())['sizeof_address_space'])
     worktree = config.build_root() / 'linux-base'
@@ -125,7 +150,8 @@ def base_sizeof(tree: Path, dot_config: Path) -> int:
                         base)
     with ui.step('Measuring sizeof(struct address_space) on the base',
                  heartbeat=30):
-        size = sizeof_address_space(worktree, config.out_dir('bench-base'),
+        size = sizeof_address_space(worktree,
+                                    config.out_dir(f'bench-base-{arch}'),
                                     dot_config)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({'sizeof_address_space': size}) + '\n')
