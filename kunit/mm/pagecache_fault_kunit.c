@@ -1228,3 +1228,4 @@ kunit_test_suites(&fdm_test_suite, &pcf_test_suite, &pcg_test_suite,
 
 MODULE_DESCRIPTION("KUnit tests for faults_disabled_mapping and pagecache_lock_fault()");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -189,3 +189,4 @@ kunit_test_suite(pagecache_lock_bench_suite);
 
 MODULE_DESCRIPTION("Benchmark of the two-state page cache lock");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -940,3 +940,4 @@ kunit_test_suites(&pagecache_lock_test_suite,
 
 MODULE_DESCRIPTION("KUnit tests for the two-state page cache lock");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
