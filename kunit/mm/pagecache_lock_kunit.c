@@ -843,8 +843,9 @@ static struct kunit_suite pagecache_lock_test_suite = {
 /*
  * Lockdep: each case needs lockdep on when it starts.  The last case makes
  * lockdep report and switch itself off, which it observes through
- * debug_locks; it is in a suite of its own so that a run that boots once per
- * suite keeps lockdep for everything else.
+ * debug_locks; it runs only with CONFIG_PAGECACHE_LOCK_LOCKDEP_SELFTEST, and
+ * is in a suite of its own so that a run that boots once per suite keeps
+ * lockdep for everything else.
  */
 static void pcl_require_lockdep(struct kunit *test)
 {
@@ -915,6 +916,9 @@ static void pagecache_lock_ab_ba_order_is_reported_by_lockdep(struct kunit *test
 	struct pcl_pair *p;
 
 	pcl_require_lockdep(test);
+	if (!IS_ENABLED(CONFIG_PAGECACHE_LOCK_LOCKDEP_SELFTEST))
+		kunit_skip(test,
+			   "needs CONFIG_PAGECACHE_LOCK_LOCKDEP_SELFTEST (its report switches lockdep off)");
 	p = pcl_pair_alloc(test);
 	kunit_info(test, "expected report: possible circular locking dependency\n");
 	pcl_block_then_add(&p->a, &p->b);
