@@ -9,8 +9,9 @@ import hashlib
 from unittest import mock
 
 from . import kernel_fixture as kf
+from . import results
 from .helpers import TmpTestCase, sh
-from pcltools.check import kerneldoc, model
+from pcltools.check import kerneldoc, model, report, verdict
 
 DOCUMENTED = '''/**
  * old_add() - Add two numbers.
@@ -242,3 +243,33 @@ class ParseTest(TmpTestCase):
         digest = hashlib.sha256(kf.KERNEL_DOC.read_bytes()).hexdigest()
         self.assertEqual(digest, kf.KERNEL_DOC_SHA256)
 
+
+class VerdictTest(TmpTestCase):
+    """New kernel-doc warnings are reported, not failed (as checkpatch's
+    warnings); kernel-doc that did not run fails, as checkpatch's."""
+
+    def test_warnings_pass(self) -> None:
+        result = results.warnings_series()
+        kd = result.steps[1].kerneldoc
+        kd.add('WARNING', "Function parameter or struct member 'y' not "
+               "described in 'f'", 'mm/filemap.c:10')
+        kd.now = 1
+        verdict.verdict(result)
+        self.assertEqual((result.code, result.verdict), (0, 'PASS'))
+        case = next(c for c in report.counts(result)['validate'].cases
+                    if c.name == '02/3 p2: kernel-doc')
+        self.assertEqual(case.status, 'PASS')
+        self.assertIn("'y' not described in 'f' (mm/filemap.c:10)",
+                      case.message)
+        self.assertIn('2/3  ok     0/1/0             warn   warn', report.text(
+            result))
+
+    def test_not_run_fails(self) -> None:
+        result = results.warnings_series()
+        result.steps[0].kerneldoc = model.Check(
+            problem='scripts/kernel-doc is not in the tree at this patch')
+        verdict.verdict(result)
+        self.assertEqual(result.code, 1)
+        self.assertEqual(result.verdict, 'FAIL: kernel-doc did not run on 1/3')
+        self.assertIn('1/3  ok     0/0/0             ok     err', report.text(
+            result))

@@ -27,8 +27,8 @@ def problems(data: Any) -> list[str]:
     for p in data['patches']:
         label = f'{p["position"]}/{p["total"]}'
         contexts = [c['context'] for c in p['checks']]
-        if contexts != ['checkpatch', 'apply', 'build', 'kunit',
-                        'maintainers']:
+        if contexts != ['checkpatch', 'apply', 'build', 'kernel-doc',
+                        'fixes', 'subject', 'kunit', 'maintainers']:
             out.append(f'{label}: contexts {contexts}')
         for c, argv in zip(p['checks'], p['git_pw']):
             if set(c) - API_FIELDS or not {'state', 'context'} <= set(c):

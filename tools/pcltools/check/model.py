@@ -147,10 +147,18 @@ class StepResult:
     not_bisected: bool = False      # not built: see NOT_BISECTED
     sha256: str = ''                # of the patch file as applied
     msgid: str = ''                 # its Message-Id, when it has one
+    kerneldoc: Check = field(default_factory=Check)
+    fixes: Check = field(default_factory=Check)
+    subject_check: Check = field(default_factory=Check)
 
     @property
     def label(self) -> str:
         return f'{self.position}/{self.total}'
+
+    def bot_checks(self) -> list[tuple[str, str, Check]]:
+        """(name, name in words, result) of the bot's checks, in order."""
+        results = (self.kerneldoc, self.fixes, self.subject_check)
+        return [(n, w, c) for (n, w), c in zip(BOT_CHECKS, results)]
 
 
 @dataclass
