@@ -130,6 +130,8 @@ class KernelDocTest(TmpTestCase):
         self.assertEqual(check.outcome, 'pass', check.findings)
         self.assertEqual(check.findings, [])
         self.assertEqual(check.checked, 'include/linux/calc.h, mm/calc.c')
+        self.assertIn('== include/linux/calc.h at the patch\n(no warnings)\n',
+                      self.log.read_text())
 
     def test_a_new_file_counts_fully(self) -> None:
         self.write('mm/more.c', MISSING_PARAM + OLD_WARNING)

@@ -194,7 +194,8 @@ def run(ctx: Context, tree: Path, commit: str, log: Path) -> Check:
                     check.ran = False
                     check.problem = runner.problem
                     return check
-                logged.append(f'== {path} {side}\n{text}')
+                logged.append(f'== {path} {side}\n' +
+                              (text or '(no warnings)\n'))
                 into.extend(parse(text))
     check.cached = runner.cached
     check.before = sum(w.level == 'WARNING' for w in before)
