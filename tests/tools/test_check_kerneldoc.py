@@ -133,6 +133,12 @@ class KernelDocTest(TmpTestCase):
         self.assertIn('== include/linux/calc.h at the patch\n(no warnings)\n',
                       self.log.read_text())
 
+    def test_many_files_are_counted(self) -> None:
+        for name in ('a', 'b', 'c', 'd'):
+            self.write(f'mm/{name}.h', '/* nothing */\n')
+        check = self.run_check(self.commit('mm: four headers'))
+        self.assertEqual(check.checked, 'mm/a.h, mm/b.h, mm/c.h and 1 more')
+
     def test_a_new_file_counts_fully(self) -> None:
         self.write('mm/more.c', MISSING_PARAM + OLD_WARNING)
         check = self.run_check(self.commit('mm: add more.c'))

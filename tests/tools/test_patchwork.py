@@ -77,6 +77,12 @@ class ProjectSeriesTest(unittest.TestCase):
         self.assertIn('before: 0, this patch: 0',
                       description(data, 2, 'build'))
         self.assertTrue(data['patches'][0]['msgid'].endswith('@example.org'))
+        self.assertEqual(description(data, 1, 'fixes'), 'no Fixes: tag')
+        self.assertIn('no new kernel-doc warning in mm/pagecache_lock.c '
+                      '(warnings before: 0, this patch: 0)',
+                      description(data, 1, 'kernel-doc'))
+        self.assertIn('a subsystem prefix, at most 75 characters',
+                      description(data, 1, 'subject'))
 
 
 class BuildBreakTest(unittest.TestCase):

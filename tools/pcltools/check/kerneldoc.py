@@ -35,6 +35,7 @@ PERL = 'perl'
 SCRIPT = 'scripts/kernel-doc'
 ARGS = ('-none', '-Wall')
 SUFFIXES = ('.c', '.h')
+SHOWN = 3                           # files named in Check.checked
 # What -Wall reports beyond `make W=1`: CHECKs.
 WALL_ONLY = ('No description found for return value of',
              'missing initial short description',
@@ -174,8 +175,10 @@ def run(ctx: Context, tree: Path, commit: str, log: Path) -> Check:
         return check
     files = touched_files(tree, commit)
     check.ran = True
-    check.checked = ', '.join(new for _, new in files) or \
-        'no .c or .h file touched'
+    names = [new for _, new in files]
+    check.checked = ', '.join(names[:SHOWN]) + (
+        f' and {len(names) - SHOWN} more' if len(names) > SHOWN else '') \
+        if names else 'no .c or .h file touched'
     if not files:
         check.before = check.now = 0
         return check

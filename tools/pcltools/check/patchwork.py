@@ -87,10 +87,27 @@ def build(step: StepResult, count: stepdelta.Count,
     return 'warning', step.build_detail or 'not built'
 
 
-def bot(words: str, check: Check, result: Result) -> tuple[str, str]:
+_PASSED = {
+    'kernel-doc': 'no new kernel-doc warning in {checked} (warnings before: '
+                  '{before}, this patch: {now})',
+    'fixes': 'Fixes: tags: {checked}, each in the right form, naming a '
+             'commit below with its subject',
+    'subject': 'subject {checked}: a subsystem prefix, at most 75 '
+               'characters, no trailing period',
+}
+
+
+def bot(name: str, words: str, check: Check,
+        result: Result) -> tuple[str, str]:
     """kernel-doc, fixes or subject: fail on errors, warning on
     warnings or checks (as checkpatch's), or when it did not run."""
     outcome = check.outcome
+    if outcome == 'pass':
+        if name == 'fixes' and not check.findings and \
+                check.checked == 'no tag':
+            return 'success', 'no Fixes: tag'
+        return 'success', _PASSED[name].format(
+            checked=check.checked, before=check.before, now=check.now)
     if outcome == 'broken':
         return 'warning', f'{words} did not run: {check.problem}'
     if outcome == 'not run':
@@ -162,7 +179,7 @@ def checks(result: Result) -> JsonObj:
         per_patch = [('checkpatch', *checkpatch(s, d.checkpatch)),
                      ('apply', *apply(s)),
                      ('build', *build(s, d.build, result))]
-        per_patch += [(name, *bot(words, c, result))
+        per_patch += [(name, *bot(name, words, c, result))
                       for name, words, c in s.bot_checks()]
         found = [_check(c, st, desc) for c, st, desc in
                  per_patch + series_wide]

@@ -184,7 +184,9 @@ def _said(check: Check) -> str:
         return check.problem
     if not check.ran:
         return check.note or 'not run'
-    return check.counts() + (' (cached)' if check.cached else '')
+    said = check.counts() if check.before < 0 else \
+        f'{check.warnings} new warnings, {check.checks} new checks'
+    return said + (' (cached)' if check.cached else '')
 
 
 def _build(ctx: Context, tree: Path, out: Path, step: StepResult,
