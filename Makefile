@@ -57,8 +57,9 @@ bench:
 e2e:
 	$(PCL) e2e $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)') $(ARGS)
 
-# Pre-submit check of patches/ (checkpatch, git am and a build at every
-# patch, KUnit at the tip with a delta against the base, get_maintainer),
+# Pre-submit check of patches/ (checkpatch, git am, kernel-doc, the Fixes:
+# tags, the subject and a build at every patch, KUnit at the tip with a
+# delta against the base, get_maintainer),
 # and the same for a posted series read from an mbox (MBOX=- for stdin,
 # MBOX=<Message-Id or lore URL> fetches it with b4 am; ONTO=series applies
 # it onto base + this project's series). The report goes to OUT (default

@@ -6,6 +6,7 @@ It has what the pipeline calls, in miniature and fast:
 - scripts/checkpatch.pl: flags added lines with CHECKPATCH_ERROR or
   CHECKPATCH_WARNING, in checkpatch's output format;
 - scripts/get_maintainer.pl: a maintainer and a list;
+- scripts/kernel-doc: the real one (the base's, KERNEL_DOC);
 - tools/testing/kunit/kunit.py: `run` configures and builds like the
   real one, then "boots" by printing the tree's tests.ktap (a line
   `Kernel panic` in it is a crash); `parse` reads KTAP into kunit.py's
@@ -19,7 +20,14 @@ import os
 import stat
 from pathlib import Path
 
-from .helpers import sh
+from .helpers import DATA, sh
+
+# The pinned base's scripts/kernel-doc (Linux 6.12.117, Debian
+# linux-source-6.12), unchanged (perl, GPL-2.0): the tests run the real
+# script without a kernel tree.
+KERNEL_DOC = DATA / 'kernel-doc'
+KERNEL_DOC_SHA256 = \
+    'b8e3a09ff913cef73e2e43462d40e7087c4e713b828b735168b4135fd98f9e28'
 
 MAKEFILE = r'''# Stand-in for the kernel's Makefile.
 O ?= .
@@ -178,6 +186,7 @@ def make_base(path: Path, suite: str = OLD_SUITE) -> Path:
     (path / 'Kconfig').write_text(KCONFIG)
     write_exec(path / 'scripts/checkpatch.pl', CHECKPATCH)
     write_exec(path / 'scripts/get_maintainer.pl', GET_MAINTAINER)
+    write_exec(path / 'scripts/kernel-doc', KERNEL_DOC.read_text())
     write_exec(path / 'tools/testing/kunit/kunit.py', KUNIT_PY)
     (path / 'tools/testing/kunit/configs').mkdir(parents=True)
     (path / 'tools/testing/kunit/configs/arch_uml.config').write_text(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import helpers  # noqa: F401  (puts tools/ on sys.path)
 from pcltools import mbox, series
-from pcltools.check.model import (Applies, Builds, Checkpatch, Delta,
+from pcltools.check.model import (Applies, Builds, Check, Checkpatch, Delta,
                                   Finding, KunitCase, KunitResult, Result,
                                   StepResult)
 
@@ -38,6 +38,15 @@ def kunit_passing(where: str = 'tip') -> KunitResult:
                        reports='no kernel reports')
 
 
+def bot_passing(step: StepResult) -> StepResult:
+    """The step with kernel-doc, Fixes: tags and subject run and clean."""
+    step.kerneldoc = Check(ran=True, checked='mm/pagecache_lock.c',
+                           before=0, now=0)
+    step.fixes = Check(ran=True, checked='no tag')
+    step.subject_check = Check(ran=True, checked=f'"{step.title}"')
+    return step
+
+
 def project_series() -> Result:
     """This project's patches/ (its real subjects and file contents),
     every check passing."""
@@ -46,13 +55,13 @@ def project_series() -> Result:
     steps = []
     for i, path in enumerate(queue.patches, 1):
         p = mbox.read_patch(path, i, n)
-        steps.append(StepResult(
+        steps.append(bot_passing(StepResult(
             i, n, p.subject, p.title, str(path),
             checkpatch=Checkpatch(ran=True), applies=Applies.YES,
             builds=Builds.YES, build_detail='120 files compiled',
             build_secs=30.0 + i, commit=f'{i:040x}',
             sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-            msgid=f'2026010{i % 10}.{i}-pcl@example.org'))
+            msgid=f'2026010{i % 10}.{i}-pcl@example.org')))
     cover = queue.cover
     title = mbox.read_patch(cover, 0, n).subject if cover.exists() else ''
     tip = kunit_passing()
@@ -86,12 +95,12 @@ def build_break_series() -> Result:
               'mm: document the lock', 'mm: a style slip']
     steps = []
     for i, title in enumerate(titles, 1):
-        steps.append(StepResult(
+        steps.append(bot_passing(StepResult(
             i, 4, f'[PATCH v2 {i}/4] {title}', title, f'/x/{i:04d}.patch',
             checkpatch=Checkpatch(ran=True), applies=Applies.YES,
             builds=Builds.SKIPPED, sha256=hashlib.sha256(
                 title.encode()).hexdigest(),
-            msgid=f'20260102.{i}-break@example.org'))
+            msgid=f'20260102.{i}-break@example.org')))
     steps[0].builds, steps[0].build_detail = Builds.YES, '3 files compiled'
     steps[1].builds, steps[1].build_detail = Builds.NO, BUILD_ERROR
     for s in steps[2:]:
@@ -117,10 +126,11 @@ def build_break_series() -> Result:
 def warnings_series() -> Result:
     """Three patches that all build: 2/3 adds two compiler warnings and a
     checkpatch warning; 3/3 is clean again."""
-    steps = [StepResult(i, 3, f'[PATCH {i}/3] p{i}', f'p{i}',
-                        f'/x/{i:04d}.patch',
-                        checkpatch=Checkpatch(ran=True), applies=Applies.YES,
-                        builds=Builds.YES, sha256=f'{i:064x}')
+    steps = [bot_passing(StepResult(i, 3, f'[PATCH {i}/3] p{i}', f'p{i}',
+                                    f'/x/{i:04d}.patch',
+                                    checkpatch=Checkpatch(ran=True),
+                                    applies=Applies.YES, builds=Builds.YES,
+                                    sha256=f'{i:064x}'))
              for i in (1, 2, 3)]
     steps[1].warnings = [
         "mm/filemap.c:10: warning: unused variable 'x' [-Wunused-variable]",

@@ -27,8 +27,8 @@ def problems(data: Any) -> list[str]:
     for p in data['patches']:
         label = f'{p["position"]}/{p["total"]}'
         contexts = [c['context'] for c in p['checks']]
-        if contexts != ['checkpatch', 'apply', 'build', 'kunit',
-                        'maintainers']:
+        if contexts != ['checkpatch', 'apply', 'build', 'kernel-doc',
+                        'fixes', 'subject', 'kunit', 'maintainers']:
             out.append(f'{label}: contexts {contexts}')
         for c, argv in zip(p['checks'], p['git_pw']):
             if set(c) - API_FIELDS or not {'state', 'context'} <= set(c):
@@ -77,6 +77,12 @@ class ProjectSeriesTest(unittest.TestCase):
         self.assertIn('before: 0, this patch: 0',
                       description(data, 2, 'build'))
         self.assertTrue(data['patches'][0]['msgid'].endswith('@example.org'))
+        self.assertEqual(description(data, 1, 'fixes'), 'no Fixes: tag')
+        self.assertIn('no new kernel-doc warning in mm/pagecache_lock.c '
+                      '(warnings before: 0, this patch: 0)',
+                      description(data, 1, 'kernel-doc'))
+        self.assertIn('a subsystem prefix, at most 75 characters',
+                      description(data, 1, 'subject'))
 
 
 class BuildBreakTest(unittest.TestCase):

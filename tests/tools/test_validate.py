@@ -120,7 +120,8 @@ class GoodInputTest(ValidateTestCase):
                          ['mm: add p1', 'mm: add p2', 'mm: add the new suite'])
         self.assertTrue(all(s.applies == 'yes' and s.builds == 'yes'
                             for s in result.steps), text)
-        self.assertIn('  1/3  ok     0/0/0             ok     mm: add p1', text)
+        self.assertIn('  1/3  ok     0/0/0             ok     ok    ok     '
+                      'ok    mm: add p1', text)
         self.assertIn('KUnit (UML) at the tip: 6 passed, 0 failed', text)
         self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 2 added, '
                       '0 removed', text)
@@ -256,7 +257,7 @@ class GoodInputTest(ValidateTestCase):
         self.assertEqual(result.code, 0, text)
         self.assertIsNone(result.kunit)
         self.assertIn('KUnit: not run (--no-kunit)', text)
-        self.assertIn('patch, get_maintainer.pl', text)
+        self.assertIn('patch, get_maintainer.pl', ' '.join(text.split()))
 
     def test_make_test_mode(self) -> None:
         """Tip only, KUnit in a prepared tree with the same content;
@@ -268,7 +269,11 @@ class GoodInputTest(ValidateTestCase):
         self.assertEqual(result.code, 0, text)
         self.assertEqual([s.builds for s in result.steps],
                          ['not built', 'not built', 'yes'])
-        self.assertIn('  1/3  ok     0/0/0             --     mm: add p1', text)
+        # The bot's checks run at every patch all the same.
+        self.assertEqual({c.outcome for s in result.steps
+                          for _, _, c in s.bot_checks()}, {'pass'})
+        self.assertIn('  1/3  ok     0/0/0             --     ok    ok     '
+                      'ok    mm: add p1', text)
         self.assertIn('Note: per-patch builds are off here', text)
         self.assertIn('built there', result.steps[2].build_detail)
         assert result.kunit is not None
@@ -367,6 +372,11 @@ class BadInputTest(ValidateTestCase):
         self.assertEqual(result.steps[2].applies, 'yes')   # goes on
         self.assertEqual(result.steps[2].builds, 'skipped')
         self.assertIn('Result: FAIL: 2/3 does not apply', text)
+        self.assertEqual(step.kerneldoc.note,
+                         'not run: the patch does not apply')
+        self.assertTrue(step.fixes.ran and step.subject_check.ran)
+        self.assertIn('  2/3  FAIL   0/0/0             --     --    ok     ok',
+                      text)
         self.assertUntouched()
 
     def test_build_break_in_the_middle(self) -> None:
@@ -380,8 +390,8 @@ class BadInputTest(ValidateTestCase):
         self.assertEqual(result.code, Exit.BUILD_FAILED, text)
         self.assertEqual([s.builds for s in result.steps],
                          ['yes', 'no', 'yes'])
-        self.assertIn('  2/3  ok     0/0/0             FAIL   mm: add p2, '
-                      'broken', text)
+        self.assertIn('  2/3  ok     0/0/0             FAIL   ok    ok     '
+                      'ok    mm: add p2, broken', text)
         self.assertIn("src/p2.c:1:23: error: 'x' undeclared", text)
         self.assertIn('  3/3  ok     1/0/0             ok', text)
         self.assertIn('ERROR: forbidden marker (src/p3.c:1)', text)
@@ -419,6 +429,133 @@ class BadInputTest(ValidateTestCase):
         self.assertIn('BUG: kernel NULL pointer dereference', text)
         self.assertIn('RIP: 0010:pagecache_lock_add+0x12/0x40', text)
         self.assertIn('did not complete: new.unfinished', text)
+
+
+class BotChecksTest(ValidateTestCase):
+    """kernel-doc, the Fixes: tags and the subject, per patch, in every
+    report format: 1/4 adds a function whose kernel-doc misses a
+    parameter, 2/4 has a Fixes: tag with a short sha1 and no quotes, 3/4
+    a subject without prefix and with a period, 4/4 a Fixes: tag naming
+    a commit the tree (no history below its base) cannot know."""
+    new_suite = False
+
+    def setUp(self) -> None:
+        super().setUp()
+        base = sh(self.base, 'git', 'rev-parse', 'pcl-base').strip()
+        kf.commit(self.dev, {'src/doc.c': MISSING_PARAM}, 'mm: add doc.c')
+        kf.commit(self.dev, {'src/p1.c': 'int p1(void);\n'}, 'mm: fix p1',
+                  f'Explain why.\n\nFixes: {base[:7]} (base)')
+        kf.commit(self.dev, {'src/p3.c': 'int p3(void);\n'}, 'add p3.')
+        kf.commit(self.dev, {'src/p4.c': 'int p4(void);\n'},
+                  'mm: fix an old bug',
+                  'Explain why.\n\nFixes: 0123456789ab ("mm: an old bug")')
+        self.base_sha = base
+
+    def test_every_report(self) -> None:
+        result, text = self.validate(self.format_patch('--thread',
+                                                       '--cover-letter'))
+        self.assertEqual(result.code, Exit.TESTS_FAILED, text)
+        self.assertIn('Result: FAIL: Fixes: tag errors in 2/4; subject errors '
+                      'in 3/4', text)
+        for row in ('  1/4  ok     0/0/0             ok     warn  ok     ok'
+                    '    mm: add doc.c',
+                    '  2/4  ok     0/0/0             ok     ok    FAIL   ok',
+                    '  3/4  ok     0/0/0             ok     ok    ok     FAIL'
+                    '  add p3.',
+                    '  4/4  ok     0/0/0             ok     ok    note   ok'):
+            self.assertIn(row, text)
+        flat = ' '.join(text.split())
+        self.assertIn('kernel-doc: src/doc.c: 1 new warnings, 0 new checks '
+                      '(warnings before: 0, this patch: 1) WARNING: Function '
+                      "parameter or struct member 'y' not described in "
+                      "'new_mul' (src/doc.c:8)", flat)
+        self.assertIn(f'"Fixes: {self.base_sha[:7]} (base)": the sha1', text)
+        self.assertIn(f'it should read: Fixes: {self.base_sha[:12]} '
+                      '("base")', flat)
+        self.assertIn('ERROR: no subsystem prefix', text)
+        self.assertIn('ERROR: the subject ends with a period', text)
+        self.assertIn('CHECK: "Fixes: 0123456789ab ("mm: an old bug")": not '
+                      'verified', flat)
+        self.assertIn('    kernel-doc: before: 0, this patch: 1 (1 new)', text)
+        self.assertIn('    kernel-doc: adds warnings (before: 0, this patch: '
+                      '1):', text)
+        self.assertIn('    Fixes: tags: error:', text)
+        self.assertTrue((self.out / 'kernel-doc/0001.txt').exists())
+
+        paths = report.write(result, self.out)
+        data = json.loads(paths['json'].read_text())
+        kd = data['steps'][0]['kerneldoc']
+        self.assertEqual(kd['findings'][0]['where'], 'src/doc.c:8')
+        self.assertEqual(data['steps'][1]['fixes']['errors'], 1)
+        self.assertEqual(data['steps'][2]['subject_check']['errors'], 2)
+
+        root = ET.parse(paths['junit']).getroot()
+        cases = {tc.get('name'): tc for tc in root.iter('testcase')}
+        for name, failed in (('01/4 mm: add doc.c: kernel-doc', False),
+                             ('02/4 mm: fix p1: fixes', True),
+                             ('03/4 add p3.: subject', True),
+                             ('04/4 mm: fix an old bug: fixes', False),
+                             ('04/4 mm: fix an old bug: subject', False)):
+            self.assertEqual(cases[name].find('failure') is not None, failed,
+                             name)
+        message = next(c.message for c in report.counts(result)[
+            'validate'].cases if c.name == '01/4 mm: add doc.c: kernel-doc')
+        self.assertIn('src/doc.c: 1 new warnings, 0 new checks', message)
+        self.assertIn("WARNING: Function parameter or struct member 'y'",
+                      message)
+
+        kcidb_tests = json.loads(paths['kcidb'].read_text())['tests']
+        status = {(t['path'], t['build_id'].split(':')[2]): t['status']
+                  for t in kcidb_tests}
+        self.assertEqual(status[('kernel-doc', '01-of-04')], 'PASS')
+        self.assertEqual(status[('fixes', '02-of-04')], 'FAIL')
+        self.assertEqual(status[('subject', '03-of-04')], 'FAIL')
+        self.assertEqual(status[('fixes', '04-of-04')], 'PASS')
+
+        pw = json.loads(paths['patchwork'].read_text())['patches']
+        state = {(p['position'], c['context']): c['state'] for p in pw
+                 for c in p['checks']}
+        self.assertEqual(state[(1, 'kernel-doc')], 'warning')
+        self.assertEqual(state[(2, 'kernel-doc')], 'success')
+        self.assertEqual(state[(2, 'fixes')], 'fail')
+        self.assertEqual(state[(3, 'subject')], 'fail')
+        self.assertEqual(state[(4, 'fixes')], 'warning')
+        self.assertEqual(state[(1, 'subject')], 'success')
+
+    def test_cached_on_the_second_run(self) -> None:
+        data = self.format_patch()
+        first, _ = self.validate(data)
+        self.assertFalse(first.steps[0].kerneldoc.cached)
+        second, _ = self.validate(data)
+        self.assertTrue(all(s.kerneldoc.cached for s in second.steps))
+        self.assertEqual([s.kerneldoc.findings for s in second.steps],
+                         [s.kerneldoc.findings for s in first.steps])
+
+    def test_clean_patches_pass(self) -> None:
+        kf.commit(self.dev, {'src/doc.c': COMPLETE}, 'mm: document doc.c')
+        kf.commit(self.dev, {'src/p5.c': 'int p5(void);\n'},
+                  'mm: fix p1 again',
+                  f'Explain why.\n\nFixes: {self.base_sha[:12]} ("base")')
+        result, text = self.validate(self.format_patch())
+        last = result.steps[-2:]
+        self.assertEqual([[c.outcome for _, _, c in s.bot_checks()]
+                          for s in last], [['pass'] * 3] * 2, text)
+
+
+MISSING_PARAM = """/**
+ * new_mul() - Multiply.
+ * @x: the first
+ *
+ * Return: the product.
+ */
+int new_mul(int x, int y)
+{
+	return x * y;
+}
+"""
+
+COMPLETE = MISSING_PARAM.replace(' * @x: the first\n',
+                                 ' * @x: the first\n * @y: the second\n')
 
 
 class DeltaTest(ValidateTestCase):

@@ -15,7 +15,8 @@ from .scratch import cache_key
 
 _CP_TOTAL = re.compile(r'^total: (\d+) errors?, (\d+) warnings?, '
                        r'(?:(\d+) checks?, )?\d+ lines checked', re.M)
-_CP_FINDING = re.compile(r'^(ERROR|WARNING|CHECK):(?:[A-Z_]+:)?\s*(.*)$')
+_CP_FINDING = re.compile(r'^(ERROR|WARNING|CHECK):(?:([A-Z0-9_]+):)?\s*(.*)$')
+_CP_WHERE = re.compile(r'^#(\d+):\s*(?:FILE: (.+?):?\s*)?$')
 
 
 def tool_env() -> dict[str, str]:
@@ -48,12 +49,14 @@ def parse(text: str) -> Checkpatch:
         f = _CP_FINDING.match(line)
         if not f:
             continue
-        where = ''
+        where, line_no = '', 0
         if i + 1 < len(lines):
-            w = re.match(r'^#\d+: FILE: (.+?):?\s*$', lines[i + 1])
+            w = _CP_WHERE.match(lines[i + 1])
             if w:
-                where = w.group(1).rstrip(':')
-        cp.findings.append(Finding(f.group(1), f.group(2).strip(), where))
+                line_no = int(w.group(1))
+                where = (w.group(2) or '').rstrip(':')
+        cp.findings.append(Finding(f.group(1), f.group(3).strip(), where,
+                                   f.group(2) or '', line_no))
     return cp
 
 

@@ -163,7 +163,7 @@ def _execute(make_context: ContextFactory, onto: list[Path],
 def _prepare_out(output: Optional[str], kind: str) -> Path:
     out = Path(output).expanduser().resolve() if output else \
         default_report_dir(kind)
-    for stale in ('checkpatch', 'build', 'patches'):
+    for stale in ('checkpatch', 'kernel-doc', 'build', 'patches'):
         shutil.rmtree(out / stale, ignore_errors=True)
     for stale in ('kunit-tip.log', 'kunit-tip.json', 'input.mbox'):
         (out / stale).unlink(missing_ok=True)
@@ -272,7 +272,8 @@ def _common(sp: argparse.ArgumentParser) -> list[argparse.Action]:
         sp.add_argument('--suite', metavar='GLOB',
                         help='kunit.py filter_glob'),
         sp.add_argument('--no-kunit', action='store_true',
-                        help='checkpatch, git am and builds only'),
+                        help='checkpatch, git am, the bot checks and builds '
+                        'only'),
         sp.add_argument('--no-cache', action='store_true',
                         help='redo every step (no cached results, no commits '
                         'kept from the last run)'),
@@ -300,11 +301,15 @@ def _common(sp: argparse.ArgumentParser) -> list[argparse.Action]:
 def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
                 ) -> None:
     sp = sub.add_parser(
-        'check', help='pre-submit check of patches/: checkpatch, git am and '
-        'a build at every patch, KUnit at the tip, get_maintainer',
+        'check', help='pre-submit check of patches/: checkpatch, git am, '
+        'kernel-doc, Fixes: tags, subject and a build at every patch, KUnit '
+        'at the tip, get_maintainer',
         description='For every patch of patches/ in order: '
-        'scripts/checkpatch.pl --strict, git am, a UML build of the tree at '
-        'that patch; then KUnit at the tip and on the base (delta), and '
+        'scripts/checkpatch.pl --strict, git am, scripts/kernel-doc on the '
+        'touched files (the warnings the patch introduces), the Fixes: tags '
+        '(form and commit), the subject (prefix, length, no period), a UML '
+        'build of the tree at that patch; then KUnit at the tip and on the '
+        'base (delta), and '
         'scripts/get_maintainer.pl on the series. Works in a scratch tree '
         '(build/validate/linux).')
     _common(sp)

@@ -8,8 +8,9 @@ kcidb_io/schema/v05_03.py):
   patch applied;
 - a build a patch and configuration (one configuration: kunit.py's UML
   one with the series' kunitconfigs), with its status;
-- tests: a checkpatch result on every patch's build; on the tip's build,
-  the KUnit run and a test a KUnit case.
+- tests: on every patch's build, checkpatch and the bot's checks
+  (kernel-doc, fixes, subject); on the tip's build, the KUnit run and a
+  test a KUnit case.
 
 Every id starts with the origin and a colon; the origin must match the
 schema's origin pattern, checked before anything runs (check_origin)."""
@@ -25,7 +26,8 @@ from typing import Optional
 
 from ..errors import Exit, PclError
 from . import stepdelta
-from .model import Builds, JsonObj, KunitResult, Result, StepResult
+from .model import (Builds, Check, JsonObj, KunitResult, Result,
+                    StepResult)
 
 SCHEMA_VERSION = (5, 3)
 DEFAULT_ORIGIN = 'pagecache_lock'
@@ -216,6 +218,8 @@ def submission(result: Result, origin: str = DEFAULT_ORIGIN,
         builds.append(build)
         tests.append(_checkpatch_test(s, result, build['id'], ids, origin,
                                       d.checkpatch))
+        tests.extend(_bot_test(s, name, words, c, result, build['id'], ids,
+                               origin) for name, words, c in s.bot_checks())
     if result.steps and result.kunit is not None:
         tip = builds[-1]['id']
         tests.extend(_kunit_tests(result, tip, ids, origin, start))
@@ -244,6 +248,38 @@ def _checkpatch_test(s: StepResult, result: Result, build_id: str,
         test['log_excerpt'] = _text('\n'.join(
             f'{f.level}: {f.message}' + (f' ({f.where})' if f.where else '')
             for f in cp.findings), EXCERPT_MAX)
+    return test
+
+
+def _bot_status(check: Check, result: Result) -> str:
+    outcome = check.outcome
+    if outcome == 'broken':
+        return 'ERROR'
+    if outcome == 'not run':
+        return 'MISS' if result.fatal else 'SKIP'
+    return 'FAIL' if outcome == 'fail' else 'PASS'
+
+
+def _bot_test(s: StepResult, name: str, words: str, check: Check,
+              result: Result, build_id: str, ids: _Ids,
+              origin: str) -> JsonObj:
+    """A bot check of the patch (kernel-doc, fixes, subject)."""
+    test: JsonObj = {
+        'build_id': build_id, 'id': ids.test(build_id, name),
+        'origin': origin, 'path': test_path(name),
+        'status': _bot_status(check, result),
+        'comment': _text(f'{s.label} {s.title}: {words}: ' +
+                         check.describe()),
+        'misc': {'errors': check.errors, 'warnings': check.warnings,
+                 'checks': check.checks},
+    }
+    if check.before >= 0:
+        test['misc']['before'] = check.before
+        test['misc']['this_patch'] = check.now
+    if check.findings:
+        test['log_excerpt'] = _text('\n'.join(
+            f'{f.level}: {f.message}' + (f' ({f.where})' if f.where else '')
+            for f in check.findings), EXCERPT_MAX)
     return test
 
 

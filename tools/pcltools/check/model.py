@@ -37,6 +37,8 @@ class Finding:
     level: str                      # ERROR, WARNING or CHECK
     message: str
     where: str = ''                 # 'mm/foo.c:12'
+    type: str = ''                  # checkpatch's type: 'BAD_FIXES_TAG'
+    line: int = 0                   # the line of the patch mail ('#12')
 
 
 @dataclass
@@ -48,6 +50,81 @@ class Checkpatch:
     findings: list[Finding] = field(default_factory=list)
     problem: str = ''               # checkpatch itself failed
     cached: bool = False
+
+
+@dataclass
+class Check:
+    """One of the checks a maintainer's bot runs on a patch besides
+    checkpatch (kernel-doc, the Fixes: tags, the subject): what it looked
+    at and its findings. An ERROR fails the patch, a WARNING is reported
+    (as checkpatch's are), a CHECK is a note."""
+    ran: bool = False
+    checked: str = ''               # what it looked at, in words
+    errors: int = 0
+    warnings: int = 0
+    checks: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    # kernel-doc: its warnings in the touched files at the parent and at
+    # the patch (-1: not counted)
+    before: int = -1
+    now: int = -1
+    problem: str = ''               # the check itself failed
+    note: str = ''                  # why it did not run
+    cached: bool = False
+
+    def add(self, level: str, message: str, where: str = '',
+            line: int = 0) -> None:
+        self.findings.append(Finding(level, message, where, line=line))
+        if level == 'ERROR':
+            self.errors += 1
+        elif level == 'WARNING':
+            self.warnings += 1
+        else:
+            self.checks += 1
+
+    @property
+    def outcome(self) -> str:
+        """broken (did not run: a problem), 'not run', fail (errors),
+        warn (warnings), note (checks only) or pass."""
+        if self.problem:
+            return 'broken'
+        if not self.ran:
+            return 'not run'
+        if self.errors:
+            return 'fail'
+        if self.warnings:
+            return 'warn'
+        return 'note' if self.checks else 'pass'
+
+    def counts(self) -> str:
+        return f'{self.errors} errors, {self.warnings} warnings, ' \
+            f'{self.checks} checks'
+
+    def first(self) -> Optional[Finding]:
+        """The most serious finding."""
+        order = {'ERROR': 0, 'WARNING': 1, 'CHECK': 2}
+        if not self.findings:
+            return None
+        return min(self.findings, key=lambda f: order.get(f.level, 3))
+
+    def describe(self) -> str:
+        """One line: what it looked at and found, or why it did not
+        run."""
+        if self.problem:
+            return f'did not run: {self.problem}'
+        if not self.ran:
+            return self.note or 'not run'
+        if self.before < 0:
+            return f'{self.checked}: {self.counts()}'
+        return f'{self.checked}: {self.warnings} new warnings, ' \
+            f'{self.checks} new checks (warnings before: {self.before}, ' \
+            f'this patch: {self.now})'
+
+
+# The bot's checks of a patch: their names in every report format (the
+# JUnit case, the KCIDB test path, the patchwork context) and in words.
+BOT_CHECKS = (('kernel-doc', 'kernel-doc'), ('fixes', 'Fixes: tags'),
+              ('subject', 'subject'))
 
 
 @dataclass
@@ -70,10 +147,18 @@ class StepResult:
     not_bisected: bool = False      # not built: see NOT_BISECTED
     sha256: str = ''                # of the patch file as applied
     msgid: str = ''                 # its Message-Id, when it has one
+    kerneldoc: Check = field(default_factory=Check)
+    fixes: Check = field(default_factory=Check)
+    subject_check: Check = field(default_factory=Check)
 
     @property
     def label(self) -> str:
         return f'{self.position}/{self.total}'
+
+    def bot_checks(self) -> list[tuple[str, str, Check]]:
+        """(name, name in words, result) of the bot's checks, in order."""
+        results = (self.kerneldoc, self.fixes, self.subject_check)
+        return [(n, w, c) for (n, w), c in zip(BOT_CHECKS, results)]
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The check/validate result as patchwork checks: per patch, the contexts
-checkpatch, apply, build, kunit and maintainers, each with a patchwork
+checkpatch, apply, build, kernel-doc, fixes, subject, kunit and
+maintainers, each with a patchwork
 state (success, warning, fail, pending) and a one-line description.
 
 Each check holds the fields of patchwork's REST API
@@ -19,9 +20,10 @@ from pathlib import Path
 from .. import buildlog
 from ..errors import Exit
 from . import stepdelta
-from .model import Applies, Builds, JsonObj, Result, StepResult
+from .model import Applies, Builds, Check, JsonObj, Result, StepResult
 
-CONTEXTS = ('checkpatch', 'apply', 'build', 'kunit', 'maintainers')
+CONTEXTS = ('checkpatch', 'apply', 'build', 'kernel-doc', 'fixes',
+            'subject', 'kunit', 'maintainers')
 STATES = ('pending', 'success', 'warning', 'fail')
 DESCRIPTION_MAX = 200
 
@@ -85,6 +87,41 @@ def build(step: StepResult, count: stepdelta.Count,
     return 'warning', step.build_detail or 'not built'
 
 
+_PASSED = {
+    'kernel-doc': 'no new kernel-doc warning in {checked} (warnings before: '
+                  '{before}, this patch: {now})',
+    'fixes': 'Fixes: tags: {checked}, each in the right form, naming a '
+             'commit below with its subject',
+    'subject': 'subject {checked}: a subsystem prefix, at most 75 '
+               'characters, no trailing period',
+}
+
+
+def bot(name: str, words: str, check: Check,
+        result: Result) -> tuple[str, str]:
+    """kernel-doc, fixes or subject: fail on errors, warning on
+    warnings or checks (as checkpatch's), or when it did not run."""
+    outcome = check.outcome
+    if outcome == 'pass':
+        if name == 'fixes' and not check.findings and \
+                check.checked == 'no tag':
+            return 'success', 'no Fixes: tag'
+        return 'success', _PASSED[name].format(
+            checked=check.checked, before=check.before, now=check.now)
+    if outcome == 'broken':
+        return 'warning', f'{words} did not run: {check.problem}'
+    if outcome == 'not run':
+        return ('pending' if result.fatal else 'warning'), \
+            f'{words}: {check.note or "not run"}'
+    first = check.first()
+    said = f'{words}: {check.describe()}' + (
+        f'; {first.message}' + (f' ({first.where})' if first.where else '')
+        if first else '')
+    state = {'fail': 'fail', 'warn': 'warning', 'note': 'warning'}.get(
+        outcome, 'success')
+    return state, said
+
+
 def kunit(result: Result) -> tuple[str, str]:
     k = result.kunit
     if k is None:
@@ -142,6 +179,8 @@ def checks(result: Result) -> JsonObj:
         per_patch = [('checkpatch', *checkpatch(s, d.checkpatch)),
                      ('apply', *apply(s)),
                      ('build', *build(s, d.build, result))]
+        per_patch += [(name, *bot(name, words, c, result))
+                      for name, words, c in s.bot_checks()]
         found = [_check(c, st, desc) for c, st, desc in
                  per_patch + series_wide]
         patches.append({

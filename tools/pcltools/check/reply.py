@@ -49,6 +49,20 @@ def first_errors(step: StepResult, delta: stepdelta.StepDelta
             f'checkpatch: adds warnings ({delta.checkpatch.text()})'
         out.append((what, f'{first.level}: {first.message}' +
                     (f' ({first.where})' if first.where else '')))
+    for _, words, c in step.bot_checks():
+        if c.problem:
+            out.append((f'{words}: did not run', c.problem))
+            continue
+        errors = [f for f in c.findings if f.level == 'ERROR']
+        warned = [f for f in c.findings if f.level == 'WARNING']
+        found = errors[0] if errors else warned[0] if warned else None
+        if found is None:
+            continue
+        what = f'{words}: error' if errors else \
+            f'{words}: adds warnings ({delta.kerneldoc.text()})' \
+            if c is step.kerneldoc else f'{words}: warning'
+        out.append((what, f'{found.level}: {found.message}' +
+                    (f' ({found.where})' if found.where else '')))
     return out
 
 
@@ -89,7 +103,8 @@ def lines(result: Result) -> list[str]:
     if result.config:
         out.extend(textwrap.wrap(f'config:    {result.config}', WIDTH,
                                  subsequent_indent=' ' * 11))
-    tested = 'checkpatch.pl --strict, git am, a build at every patch' + \
+    tested = 'checkpatch.pl --strict, git am, kernel-doc, the Fixes: ' \
+        'tags and the subject, a build at every patch' + \
         (', KUnit at the tip' if result.kunit is not None else '') + \
         ', get_maintainer.pl'
     out.extend(textwrap.wrap(f'tested:    {tested}', WIDTH,

@@ -16,7 +16,7 @@ from .. import junit, ui
 from ..errors import Exit
 from ..tally import Case, Counts
 from . import kcidb, patchwork, reply, stepdelta
-from .model import NOT_BISECTED, Applies, Builds, Result, StepResult
+from .model import NOT_BISECTED, Applies, Builds, Check, Result, StepResult
 
 FINDINGS_SHOWN = 5
 DELTA_SHOWN = 20
@@ -43,6 +43,13 @@ def _build_cell(step: StepResult) -> str:
     return cell
 
 
+def _bot_cell(check: Check) -> str:
+    """A bot check in the table: ok, warn (warnings), note (checks only),
+    FAIL (errors), err (the check itself failed), -- (not run)."""
+    return {'broken': 'err', 'not run': '--', 'fail': 'FAIL', 'warn': 'warn',
+            'note': 'note'}.get(check.outcome, 'ok')
+
+
 def _indent(text: str, prefix: str = '      ') -> str:
     return textwrap.indent(text.rstrip(), prefix)
 
@@ -56,14 +63,17 @@ def _by_suite(names: list[str]) -> str:
 def table(result: Result) -> list[str]:
     rows = []
     width = max([len(s.label) for s in result.steps] + [4])
-    rows.append(f'  {"#":>{width}}  apply  checkpatch E/W/C  build  subject')
+    rows.append(f'  {"#":>{width}}  apply  checkpatch E/W/C  build  kdoc  '
+                'fixes  subj  subject')
     steps = {s.position: s for s in result.steps}
     positions = sorted(set(steps) | set(result.missing))
     for pos in positions:
         if pos in steps:
             s = steps[pos]
+            kdoc, tags, subj = (_bot_cell(c) for _, _, c in s.bot_checks())
             rows.append(f'  {s.label:>{width}}  {_apply_cell(s):<5}  '
-                        f'{_cp_cell(s):<16}  {_build_cell(s):<5}  {s.title}')
+                        f'{_cp_cell(s):<16}  {_build_cell(s):<5}  '
+                        f'{kdoc:<4}  {tags:<5}  {subj:<4}  {s.title}')
         else:
             label = f'{pos}/{result.total}'
             rows.append(f'  {label:>{width}}  (missing from the input)')
@@ -92,6 +102,7 @@ def details(result: Result) -> list[str]:
             if len(found) > FINDINGS_SHOWN:
                 lines.append(f'      ... and {len(found) - FINDINGS_SHOWN} '
                              'more')
+        lines.extend(bot_details(s))
         if s.builds == Builds.NO and failed and \
                 s.build_detail == failed.build_detail:
             lines.append(f'    build failed: the same error(s) as '
@@ -110,6 +121,30 @@ def details(result: Result) -> list[str]:
             out.append(f'  {s.label} {s.title}')
             out.extend(lines)
     return out
+
+
+def bot_details(step: StepResult) -> list[str]:
+    """The bot checks' findings of a patch (kernel-doc, Fixes: tags,
+    subject), most serious first."""
+    lines: list[str] = []
+    order = {'ERROR': 0, 'WARNING': 1, 'CHECK': 2}
+    for _, words, c in step.bot_checks():
+        if not (c.problem or c.findings):
+            continue
+        lines.extend(textwrap.wrap(f'{words}: {c.describe()}', 76,
+                                   initial_indent='    ',
+                                   subsequent_indent='      '))
+        found = sorted(c.findings, key=lambda f: order.get(f.level, 3))
+        for f in found[:FINDINGS_SHOWN]:
+            where = f' ({f.where})' if f.where else ''
+            lines.extend(textwrap.wrap(f'{f.level}: {f.message}{where}', 76,
+                                       initial_indent='      ',
+                                       subsequent_indent='        ',
+                                       break_long_words=False,
+                                       break_on_hyphens=False))
+        if len(found) > FINDINGS_SHOWN:
+            lines.append(f'      ... and {len(found) - FINDINGS_SHOWN} more')
+    return lines
 
 
 def build_times(result: Result) -> list[str]:
@@ -231,10 +266,12 @@ def text(result: Result) -> str:
                                 if result.method else ''))
     if result.base:
         out.append(f'Base:   {result.base}')
-    out.append('Checks: checkpatch.pl --strict, git am, a UML build at every')
-    out.append('        patch, ' + ('KUnit (UML) at the tip and on the base, '
-                                  if result.kunit is not None else '') +
-               'get_maintainer.pl')
+    out.extend(textwrap.wrap(
+        'Checks: checkpatch.pl --strict, git am, kernel-doc, the Fixes: '
+        'tags and the subject, a UML build at every patch, ' +
+        ('KUnit (UML) at the tip and on the base, '
+         if result.kunit is not None else '') + 'get_maintainer.pl', 76,
+        subsequent_indent='        '))
     for p in result.problems:
         out.append(f'Problem: {p}')
     if any(s.not_bisected for s in result.steps):
@@ -302,6 +339,9 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
                              {Builds.YES: 'PASS',
                               Builds.NO: 'FAIL'}.get(s.builds, 'SKIP'),
                              s.build_detail))
+        for check_name, _, bot in s.bot_checks():
+            series.add_case(Case(group, f'{name}: {check_name}',
+                                 bot_status(bot), bot_message(bot)))
     layers = {result.kind: series}
     k = result.kunit
     if k is not None:
@@ -320,6 +360,21 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
                                 ', '.join(d.newly_failing)))
         layers['kunit'] = kunit
     return layers
+
+
+def bot_status(check: Check) -> str:
+    """A bot check as a case: FAIL for errors or when it did not run
+    (as checkpatch's case), SKIP when not run, PASS with warnings or
+    checks (as checkpatch's warnings)."""
+    return {'broken': 'FAIL', 'fail': 'FAIL', 'not run': 'SKIP'}.get(
+        check.outcome, 'PASS')
+
+
+def bot_message(check: Check) -> str:
+    first = check.first()
+    return check.describe() + (
+        f'; {first.level}: {first.message}' +
+        (f' ({first.where})' if first.where else '') if first else '')
 
 
 def write(result: Result, directory: Path,

@@ -1,7 +1,9 @@
 """The per-patch pipeline behind `tools/pcl check` and `tools/pcl validate`.
 
-For every patch, in order: scripts/checkpatch.pl --strict, git am, and a
-UML build of the tree at that patch (bisectability); then the KUnit
+For every patch, in order: scripts/checkpatch.pl --strict, git am, the
+checks a maintainer's bot runs (scripts/kernel-doc on the touched files,
+the Fixes: tags, the subject) and a UML build of the tree at that patch
+(bisectability); then the KUnit
 suites at the tip with the harness's kunit.py run, the same suites on the
 base (cached) for a delta, and scripts/get_maintainer.pl on the series.
 
@@ -13,7 +15,8 @@ Everything happens in the scratch tree (scratch.py). Cheap re-runs:
   scratch tree), so each step recompiles only what the patch touched,
   through ccache;
 - build results are cached by tree and configuration, checkpatch results
-  by patch and base, KUnit results on the base by tree and kunitconfig.
+  by patch and base, kernel-doc's by script and file contents, KUnit
+  results on the base by tree and kunitconfig.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from ..errors import Exit
 from ..layers import Layer
 from ..mbox import Intake, Patch
 from ..ui import Progress
-from . import (apply, build, checkpatch, kunitdelta, maintainers, plaintext,
-               scratch, suites)
-from .model import (NOT_BISECTED, Applies, Builds, Context, Delta,
+from . import (apply, build, checkpatch, fixes, kerneldoc, kunitdelta,
+               maintainers, plaintext, scratch, subject, suites)
+from .model import (NOT_BISECTED, Applies, Builds, Check, Context, Delta,
                     KunitResult, Result, StepResult)
 
 
@@ -149,6 +152,43 @@ def _apply(ctx: Context, tree: Path, patch: Patch, step: StepResult,
     return True
 
 
+def _bot_checks(ctx: Context, tree: Path, patch: Patch, step: StepResult,
+                history: bool, report_dir: Path, tag: str,
+                progress: Progress) -> None:
+    """kernel-doc on the files the patch touches (at its commit and the
+    parent), its Fixes: tags and its subject (against the tree below)."""
+    applied = step.applies == Applies.YES
+    parent = f'{step.commit}^' if applied else gitutil.head(tree)
+    data = patch.path.read_bytes()
+    plain = plaintext.decoded(data, patch.subject)
+    name = patch.path.name if plain == data else \
+        f'checkpatch/{step.position:04d}.patch'
+    mail = plain.decode(errors='replace')
+    with progress.stage(f'{tag}: kernel-doc, Fixes: tags, subject'):
+        if applied:
+            step.kerneldoc = kerneldoc.run(
+                ctx, tree, step.commit,
+                report_dir / 'kernel-doc' / f'{step.position:04d}.txt')
+        else:
+            step.kerneldoc = Check(note='not run: the patch does not apply')
+        step.fixes = fixes.check(mail, tree, parent, history,
+                                 step.checkpatch, name)
+        step.subject_check = subject.check(
+            step.title, tree, parent, suites.touched_paths([mail]))
+    progress.say(f'{tag}: ' + '; '.join(
+        f'{words}: {_said(c)}' for _, words, c in step.bot_checks()))
+
+
+def _said(check: Check) -> str:
+    if check.problem:
+        return check.problem
+    if not check.ran:
+        return check.note or 'not run'
+    said = check.counts() if check.before < 0 else \
+        f'{check.warnings} new warnings, {check.checks} new checks'
+    return said + (' (cached)' if check.cached else '')
+
+
 def _build(ctx: Context, tree: Path, out: Path, step: StepResult,
            from_cache: bool, report_dir: Path, tag: str,
            progress: Progress) -> None:
@@ -184,6 +224,7 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
         progress.say('KUnit at the base: ' + result.kunit_base.summary +
                      (' (cached)' if result.kunit_base.cached else ''))
 
+    history = fixes.has_history(tree, base)
     gap = ''                         # why later patches are not built
     tip_elsewhere: Optional[Path] = None
     first_missing = min(result.missing) if result.missing else 0
@@ -201,7 +242,10 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
                      f'{cp.errors} errors, {cp.warnings} warnings, '
                      f'{cp.checks} checks'))
         kept = start.have[len(ctx.onto) + i][0] if i < start.kept else None
-        if not _apply(ctx, tree, patch, step, kept, tag, progress):
+        applied = _apply(ctx, tree, patch, step, kept, tag, progress)
+        _bot_checks(ctx, tree, patch, step, history, report_dir, tag,
+                    progress)
+        if not applied:
             gap = gap or f'{step.label} does not apply'
             continue
         if gap:

@@ -4,6 +4,11 @@ the step below (the patch before it in the series), so that a patch that
 adds warnings is named even when the tip builds; and the failing KUnit
 cases on the base and at the tip.
 
+kernel-doc's count is the patch's own, as NIPA's kdoc check counts it:
+its warnings in the files the patch touches at the parent (before) and
+at the patch; the patch adds warnings when it introduces one
+(check/kerneldoc.py), even when one it fixes keeps the count the same.
+
 Build warnings are the compiler's warnings in the files a patch touches
 (check/build.py); the builds are incremental, so each count is what the
 patch's own rebuild printed. Below the first patch is the base, whose
@@ -11,7 +16,7 @@ warnings are not counted: its "before" is unknown (None)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from .model import Builds, KunitResult, Result, StepResult
@@ -22,9 +27,12 @@ class Count:
     """One check's count below a patch and at it."""
     before: Optional[int]           # None: unknown (the base, not built)
     now: Optional[int]              # None: not counted at this patch
+    new: Optional[int] = None       # kernel-doc: the warnings introduced
 
     @property
     def adds(self) -> bool:
+        if self.new is not None:
+            return self.new > 0
         return self.now is not None and self.now > (self.before or 0)
 
     def text(self) -> str:
@@ -39,6 +47,7 @@ class StepDelta:
     title: str
     build: Count
     checkpatch: Count
+    kerneldoc: Count = field(default_factory=lambda: Count(None, None))
 
 
 def build_warnings(step: StepResult) -> Optional[int]:
@@ -53,6 +62,15 @@ def checkpatch_warnings(step: StepResult) -> Optional[int]:
     return cp.errors + cp.warnings if cp.ran and not cp.problem else None
 
 
+def kerneldoc_warnings(step: StepResult) -> Count:
+    """kernel-doc's warnings in the files the patch touches, at its
+    parent and at the patch, and how many it introduces, when it ran."""
+    kd = step.kerneldoc
+    if not kd.ran or kd.problem or kd.before < 0:
+        return Count(None, None)
+    return Count(kd.before, kd.now, kd.warnings)
+
+
 def deltas(result: Result) -> list[StepDelta]:
     """One StepDelta a patch, in order; before is the step below when it
     is the patch just before this one."""
@@ -65,7 +83,8 @@ def deltas(result: Result) -> list[StepDelta]:
             Count(build_warnings(below) if below and adjacent else None,
                   build_warnings(s)),
             Count(checkpatch_warnings(below) if below and adjacent else None,
-                  checkpatch_warnings(s))))
+                  checkpatch_warnings(s)),
+            kerneldoc_warnings(s)))
         below = s
     return out
 
@@ -84,7 +103,8 @@ def kunit_failing(result: Result) -> Optional[Count]:
 
 def adding(result: Result) -> list[StepDelta]:
     """The patches that add build warnings or checkpatch warnings."""
-    return [d for d in deltas(result) if d.build.adds or d.checkpatch.adds]
+    return [d for d in deltas(result)
+            if d.build.adds or d.checkpatch.adds or d.kerneldoc.adds]
 
 
 def lines(result: Result) -> list[str]:
@@ -92,18 +112,24 @@ def lines(result: Result) -> list[str]:
     both counts; the ones that add warnings are marked."""
     shown = [d for d in deltas(result)
              if d.build.now or d.build.before or d.checkpatch.now or
-             d.checkpatch.before]
+             d.checkpatch.before or d.kerneldoc.now or d.kerneldoc.before]
     if not result.steps:
         return []
     if not shown:
-        return ['Warnings per patch: none (no build or checkpatch warning '
-                'at any patch)']
+        return ['Warnings per patch: none (no build, checkpatch or '
+                'kernel-doc warning at any', 'patch)']
     out = ['Warnings per patch (build: compiler warnings in the files the '
-           'patch touches;', 'checkpatch: errors + warnings):']
+           'patch touches;', 'checkpatch: errors + warnings; kernel-doc: '
+           'its warnings in the files the patch', 'touches, at the parent '
+           'and at the patch):']
     for d in shown:
+        adds = d.build.adds or d.checkpatch.adds or d.kerneldoc.adds
         out.append(f'  {d.label} {d.title}' +
-                   (' -- ADDS WARNINGS' if d.build.adds or d.checkpatch.adds
-                    else ''))
+                   (' -- ADDS WARNINGS' if adds else ''))
         out.append(f'    build:      {d.build.text()}')
         out.append(f'    checkpatch: {d.checkpatch.text()}')
+        if d.kerneldoc.now or d.kerneldoc.before:
+            out.append(f'    kernel-doc: {d.kerneldoc.text()}' +
+                       (f' ({d.kerneldoc.new} new)' if d.kerneldoc.new
+                        else ''))
     return out

@@ -4,15 +4,18 @@ first."""
 from __future__ import annotations
 
 from ..errors import Exit
-from .model import Applies, Builds, Result, StepResult
+from .model import BOT_CHECKS, Applies, Builds, Result, StepResult
 
 
 def verdict(result: Result) -> None:
     """Set result.code and result.verdict from what went wrong, most
     serious first: bad input 2, a patch that does not apply 6, a build
     failure 7, a kunitconfig option the tip does not have 13 (the tool's
-    own defaults' are left out before, never this), a kernel crash 8, checkpatch errors or failing KUnit cases
-    1, no case ran 11, unexpected kernel reports 10."""
+    own defaults' are left out before, never this), a kernel crash 8,
+    checkpatch errors, Fixes: tag or subject errors, a check that did not
+    run, or failing KUnit cases 1, no case ran 11, unexpected kernel
+    reports 10. Warnings (checkpatch's, the compiler's, the kernel-doc
+    warnings a patch introduces) and checks are reported, not failed."""
     why: list[tuple[Exit, str]] = []
     if result.problems:
         why.append((Exit.USAGE, result.problems[0]))
@@ -46,6 +49,17 @@ def verdict(result: Result) -> None:
     if cp_broken:
         why.append((Exit.TESTS_FAILED,
                     f'checkpatch did not run on {", ".join(cp_broken)}'))
+    for i, (_, words) in enumerate(BOT_CHECKS):
+        checks = [(s.label, s.bot_checks()[i][2]) for s in result.steps]
+        erring = [label for label, c in checks if c.errors]
+        if erring:
+            what = words.removesuffix('s')      # 'Fixes: tag errors'
+            why.append((Exit.TESTS_FAILED,
+                        f'{what} errors in {", ".join(erring)}'))
+        broken = [label for label, c in checks if c.problem]
+        if broken:
+            why.append((Exit.TESTS_FAILED,
+                        f'{words} did not run on {", ".join(broken)}'))
     if k and k.ran:
         if k.code == Exit.TESTS_FAILED:
             why.append((Exit.TESTS_FAILED, 'KUnit cases fail at the tip'))
