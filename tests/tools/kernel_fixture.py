@@ -4,7 +4,8 @@ It has what the pipeline calls, in miniature and fast:
 - Makefile: `olddefconfig` keeps the .config lines whose symbol a
   `Kconfig` file declares; `all` compiles src/*.c with gcc;
 - scripts/checkpatch.pl: flags added lines with CHECKPATCH_ERROR or
-  CHECKPATCH_WARNING, in checkpatch's output format;
+  CHECKPATCH_WARNING, and Fixes: commit ids git cannot find, in
+  checkpatch's output format;
 - scripts/get_maintainer.pl: a maintainer and a list;
 - scripts/kernel-doc: the real one (the base's, KERNEL_DOC);
 - tools/testing/kunit/kunit.py: `run` configures and builds like the
@@ -44,11 +45,19 @@ compile_commands.json:
 '''
 
 CHECKPATCH = r'''#!/usr/bin/perl
-# Stand-in for checkpatch.pl: flags added lines with markers.
+# Stand-in for checkpatch.pl: flags added lines with markers, and, as
+# checkpatch.pl does in a git tree, a Fixes: commit id git cannot find
+# (UNKNOWN_COMMIT_ID, unless --ignore names it).
 my ($e, $w, $n, $file, $ln) = (0, 0, 0, '', 0);
+my $look_up = join(' ', @ARGV[0 .. $#ARGV - 1]) !~ /UNKNOWN_COMMIT_ID/;
 open(my $fh, '<', $ARGV[-1]) or die "cannot open $ARGV[-1]";
 while (my $l = <$fh>) {
 	$n++;
+	if ($look_up && $l =~ /^Fixes: ([0-9a-f]{7,40})\b/ &&
+	    system("git rev-parse -q --verify '$1^{commit}' >/dev/null 2>&1")) {
+		$w++;
+		print "WARNING:UNKNOWN_COMMIT_ID: Unknown commit id '$1', maybe rebased or not pulled?\n#$n: \n$l\n";
+	}
 	if ($l =~ /^\+\+\+ b\/(\S+)/) { $file = $1; next; }
 	if ($l =~ /^@@ -\d+(?:,\d+)? \+(\d+)/) { $ln = $1 - 1; next; }
 	if ($l =~ /^\+/) {

@@ -481,6 +481,11 @@ class BotChecksTest(ValidateTestCase):
                       '1):', text)
         self.assertIn('    Fixes: tags: error:', text)
         self.assertTrue((self.out / 'kernel-doc/0001.txt').exists())
+        # No history below the base: checkpatch.pl does not look the ids
+        # up (its stand-in, like it, would call 0123456789ab unknown).
+        self.assertIn('Note: the tree has no history below its base: '
+                      'checkpatch.pl does not look commit ids up', flat)
+        self.assertEqual(result.steps[3].checkpatch.warnings, 0)
 
         paths = report.write(result, self.out)
         data = json.loads(paths['json'].read_text())
@@ -521,6 +526,25 @@ class BotChecksTest(ValidateTestCase):
         self.assertEqual(state[(3, 'subject')], 'fail')
         self.assertEqual(state[(4, 'fixes')], 'warning')
         self.assertEqual(state[(1, 'subject')], 'success')
+
+    def test_with_history_below_the_base_ids_are_looked_up(self) -> None:
+        # The old base commit becomes history below a new pcl-base.
+        sh(self.base, 'git', 'commit', '-q', '--allow-empty', '-m', 'next')
+        sh(self.base, 'git', 'tag', '-f', 'pcl-base')
+        fresh = self.tmp / 'dev2'
+        sh(self.tmp, 'git', 'clone', '-q', str(self.base), str(fresh))
+        kf.commit(fresh, {'src/p4.c': 'int p4(void);\n'},
+                  'mm: fix an old bug',
+                  'Explain why.\n\nFixes: 0123456789ab ("mm: an old bug")')
+        result, text = self.validate(self.format_patch(repo=fresh))
+        flat = ' '.join(text.split())
+        self.assertNotIn('has no history below its base', flat)
+        cp = result.steps[0].checkpatch
+        self.assertEqual((cp.errors, cp.warnings), (0, 1), text)
+        self.assertEqual(cp.findings[0].type, 'UNKNOWN_COMMIT_ID')
+        self.assertIn('no commit 0123456789ab in the tree (checkpatch.pl: '
+                      'UNKNOWN_COMMIT_ID)', flat)
+        self.assertEqual(result.code, Exit.TESTS_FAILED, text)
 
     def test_cached_on_the_second_run(self) -> None:
         data = self.format_patch()

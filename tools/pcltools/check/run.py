@@ -225,6 +225,8 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
                      (' (cached)' if result.kunit_base.cached else ''))
 
     history = fixes.has_history(tree, base)
+    if not history:
+        result.notes.append(checkpatch.NO_HISTORY_NOTE)
     gap = ''                         # why later patches are not built
     tip_elsewhere: Optional[Path] = None
     first_missing = min(result.missing) if result.missing else 0
@@ -236,7 +238,8 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
             step.checkpatch = checkpatch.run(
                 ctx, tree, patch.path, base,
                 report_dir / 'checkpatch' / f'{step.position:04d}.txt',
-                patch.subject)
+                patch.subject,
+                () if history else checkpatch.NO_HISTORY_IGNORE)
         cp = step.checkpatch
         progress.say(f'{tag}: checkpatch: ' + (cp.problem or
                      f'{cp.errors} errors, {cp.warnings} warnings, '
