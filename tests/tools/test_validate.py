@@ -527,6 +527,15 @@ class BotChecksTest(ValidateTestCase):
         self.assertEqual(state[(4, 'fixes')], 'warning')
         self.assertEqual(state[(1, 'subject')], 'success')
 
+    def test_the_series_own_patches_are_not_the_prefix_history(self) -> None:
+        fresh = self.tmp / 'dev2'
+        sh(self.tmp, 'git', 'clone', '-q', str(self.base), str(fresh))
+        kf.commit(fresh, {'src/p5.c': 'int p5(void);\n'}, 'mm: add p5')
+        kf.commit(fresh, {'src/p5.c': 'int p5(int x);\n'}, 'lib: change p5')
+        result, text = self.validate(self.format_patch(repo=fresh))
+        self.assertEqual([s.subject_check.checks for s in result.steps],
+                         [0, 0], text)
+
     def test_with_history_below_the_base_ids_are_looked_up(self) -> None:
         # The old base commit becomes history below a new pcl-base.
         sh(self.base, 'git', 'commit', '-q', '--allow-empty', '-m', 'next')

@@ -154,9 +154,11 @@ def _apply(ctx: Context, tree: Path, patch: Patch, step: StepResult,
 
 def _bot_checks(ctx: Context, tree: Path, patch: Patch, step: StepResult,
                 history: bool, report_dir: Path, tag: str,
-                progress: Progress) -> None:
+                progress: Progress, below: Optional[str] = None) -> None:
     """kernel-doc on the files the patch touches (at its commit and the
-    parent), its Fixes: tags and its subject (against the tree below)."""
+    parent), its Fixes: tags (against the tree below) and its subject
+    (against the history below the series, below: the series' own
+    earlier patches are not the touched files' history)."""
     applied = step.applies == Applies.YES
     parent = f'{step.commit}^' if applied else gitutil.head(tree)
     data = patch.path.read_bytes()
@@ -174,7 +176,7 @@ def _bot_checks(ctx: Context, tree: Path, patch: Patch, step: StepResult,
         step.fixes = fixes.check(mail, tree, parent, history,
                                  step.checkpatch, name)
         step.subject_check = subject.check(
-            step.title, tree, parent, suites.touched_paths([mail]))
+            step.title, tree, below or parent, suites.touched_paths([mail]))
     progress.say(f'{tag}: ' + '; '.join(
         f'{words}: {_said(c)}' for _, words, c in step.bot_checks()))
 
@@ -225,6 +227,7 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
                      (' (cached)' if result.kunit_base.cached else ''))
 
     history = fixes.has_history(tree, base)
+    below: Optional[str] = None      # the commit below the series
     if not history:
         result.notes.append(checkpatch.NO_HISTORY_NOTE)
     gap = ''                         # why later patches are not built
@@ -247,7 +250,9 @@ def _pipeline(ctx: Context, patches: list[Patch], result: Result, base: str,
         kept = start.have[len(ctx.onto) + i][0] if i < start.kept else None
         applied = _apply(ctx, tree, patch, step, kept, tag, progress)
         _bot_checks(ctx, tree, patch, step, history, report_dir, tag,
-                    progress)
+                    progress, below)
+        if below is None and applied:
+            below = gitutil.git(tree, 'rev-parse', f'{step.commit}^').strip()
         if not applied:
             gap = gap or f'{step.label} does not apply'
             continue

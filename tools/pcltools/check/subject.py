@@ -15,7 +15,8 @@ format") asks for it, `subsystem: summary phrase`:
 
 Each is an ERROR. A CHECK (a note): the prefix shares no word with those
 of the last commits that touched the same files (`git log -n 20 --
-<paths>` below the patch), when they have prefixes."""
+<paths>` below the series: its own earlier patches are not the files'
+history), when they have prefixes."""
 
 from __future__ import annotations
 
