@@ -722,6 +722,12 @@ class FitTest(ValidateTestCase):
                       'the touched files', text)
         assert result.kunit is not None and result.kunit_base is not None
         self.assertFalse(result.kunit.ran or result.kunit_base.ran)
+        # What was tested says so too, in the report and the reply.
+        flat = ' '.join(text.split())
+        self.assertIn('subject, a UML build at every patch, get_maintainer.pl',
+                      flat)
+        self.assertIn('a build at every patch, get_maintainer.pl', flat)
+        self.assertNotIn('KUnit at the tip,', flat)
         self.assertEqual(result.kunit.left_out,
                          ['CONFIG_PAGECACHE_LOCK_KUNIT_TEST=y'])
         self.assertIn('Result: PASS', text)

@@ -105,7 +105,8 @@ def lines(result: Result) -> list[str]:
                                  subsequent_indent=' ' * 11))
     tested = 'checkpatch.pl --strict, git am, kernel-doc, the Fixes: ' \
         'tags and the subject, a build at every patch' + \
-        (', KUnit at the tip' if result.kunit is not None else '') + \
+        (', KUnit at the tip' if result.kunit is not None and
+         result.kunit.ran else '') + \
         ', get_maintainer.pl'
     out.extend(textwrap.wrap(f'tested:    {tested}', WIDTH,
                              subsequent_indent=' ' * 11))

@@ -270,7 +270,8 @@ def text(result: Result) -> str:
         'Checks: checkpatch.pl --strict, git am, kernel-doc, the Fixes: '
         'tags and the subject, a UML build at every patch, ' +
         ('KUnit (UML) at the tip and on the base, '
-         if result.kunit is not None else '') + 'get_maintainer.pl', 76,
+         if result.kunit is not None and result.kunit.ran else '') +
+        'get_maintainer.pl', 76,
         subsequent_indent='        '))
     for p in result.problems:
         out.append(f'Problem: {p}')
