@@ -82,18 +82,17 @@ def run(ctx: Context, tree: Path, patch: Path, base: str,
         log.parent.mkdir(parents=True, exist_ok=True)
         patch = log.with_suffix('.patch')
         patch.write_bytes(plain)
-    opts = ['--strict', '--show-types', '--no-color']
-    if ignore:
-        opts += ['--ignore', ','.join(ignore)]
-    key = cache_key(plain, base, 'checkpatch --strict --show-types' + (
-        ' --ignore ' + ','.join(ignore) if ignore else ''))
+    ignored = ['--ignore', ','.join(ignore)] if ignore else []
+    key = cache_key(plain, base, ' '.join(
+        ['checkpatch', '--strict', '--show-types', *ignored]))
     cache = ctx.state / 'cache' / 'checkpatch' / f'{key}.txt'
     if ctx.cache and cache.exists():
         text = cache.read_text()
         cp = parse(text)
         cp.cached = True
     else:
-        text = run_script(tree, 'scripts/checkpatch.pl', *opts, str(patch))
+        text = run_script(tree, 'scripts/checkpatch.pl', '--strict',
+                          '--show-types', '--no-color', *ignored, str(patch))
         cp = parse(text)
         if not cp.problem:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,6 @@ renamed function keeps its warnings, a new file has all of its own."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import gitutil
+from .checkpatch import tool_env
 from .model import Check, Context
 from .scratch import cache_key
 
@@ -102,8 +102,9 @@ def _blob(tree: Path, commit: str, path: str) -> Optional[str]:
 
 
 def _script_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRIPT_ENV}
-    env['LC_ALL'] = 'C'
+    env = tool_env()
+    for k in _SCRIPT_ENV:
+        env.pop(k, None)
     return env
 
 
