@@ -45,14 +45,14 @@ test:
 unittest:
 	$(PCL) unittest
 
-# The in-kernel benchmark on UML and QEMU SMP, then O_DIRECT write
-# throughput on ext2 in UML with the mechanism on and off: tables of
+# The benchmark module (bench/) on UML and QEMU SMP, then O_DIRECT write
+# throughput on ext2 in UML, stock against the series: tables of
 # figures and ratios, and the same as JSON in build/bench/bench.json (not
 # a test). ARGS="--machines uml", "--no-dio", "--json FILE".
 bench:
 	$(PCL) bench $(tree_opt) $(ARGS)
 
-# End-to-end programs in UML userspace; ARGS="--smp", "--off", "--all",
+# End-to-end programs in UML userspace; ARGS="--smp", "--stock", "--all",
 # "--only coherency,truncate" ...
 e2e:
 	$(PCL) e2e $(tree_opt) $(if $(JUNIT),--junit '$(JUNIT)') $(ARGS)

@@ -371,7 +371,7 @@ static int pcf_faulter_fn(void *data)
 	};
 
 	if (r->f && r->f != r->m)
-		pagecache_block_get(&r->f->pagecache_lock);
+		pagecache_block_lock(&r->f->pagecache_lock);
 	if (r->f)
 		faults_disabled_mapping_enter(r->f);
 	if (r->mm)
@@ -390,7 +390,7 @@ static int pcf_faulter_fn(void *data)
 		r->f_after = atomic_long_read(&r->f->pagecache_lock.v) &
 			     ~PAGECACHE_LOCK_FLAGS;
 		if (r->f != r->m)
-			pagecache_block_put(&r->f->pagecache_lock);
+			pagecache_block_unlock(&r->f->pagecache_lock);
 	}
 	complete(&r->done);
 	return 0;
@@ -456,9 +456,9 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 	ml = &r->m->pagecache_lock;
 
 	if (row->other == PCF_ADD_HELD)
-		pagecache_add_get(ml);
+		pagecache_add_lock(ml);
 	else if (row->other == PCF_BLOCK_HELD)
-		pagecache_block_get(ml);
+		pagecache_block_lock(ml);
 
 	pcf_current = r;
 	t = kthread_run(pcf_faulter_fn, r, "pcf_faulter");
@@ -472,9 +472,9 @@ static struct pcf_run *pcf_run_row(struct kunit *test, const struct pcf_row *row
 		r->waited_unlocked = !rwsem_is_locked(&r->mm->mmap_lock);
 
 	if (row->other == PCF_ADD_HELD)
-		pagecache_add_put(ml);
+		pagecache_add_unlock(ml);
 	else if (row->other == PCF_BLOCK_HELD)
-		pagecache_block_put(ml);
+		pagecache_block_unlock(ml);
 
 	if (r->blocked && !wait_for_completion_timeout(&r->done, PCF_TIMEOUT)) {
 		KUNIT_FAIL(test, "%s: fault still waiting 5 s after the other task let go",
@@ -561,10 +561,10 @@ static vm_fault_t pcf_wrong_helper(struct vm_fault *vmf,
 
 	if (!mapping_uses_pagecache_lock(mapping))
 		return fault(vmf);
-	while (!pagecache_add_tryget(&mapping->pagecache_lock))
+	while (!pagecache_add_trylock(&mapping->pagecache_lock))
 		usleep_range(1000, 2000);
 	ret = fault(vmf);
-	pagecache_add_put(&mapping->pagecache_lock);
+	pagecache_add_unlock(&mapping->pagecache_lock);
 	return ret;
 }
 
@@ -737,11 +737,11 @@ static void pagecache_gup_on_the_marked_mapping_fails_with_self(struct kunit *te
 	unsigned long flags;
 	ssize_t ret;
 
-	pagecache_block_get(&m->pagecache_lock);
+	pagecache_block_lock(&m->pagecache_lock);
 	faults_disabled_mapping_enter(m);
 	ret = pcg_pin(addr);
 	flags = faults_disabled_mapping_exit();
-	pagecache_block_put(&m->pagecache_lock);
+	pagecache_block_unlock(&m->pagecache_lock);
 
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EFAULT);
 	KUNIT_EXPECT_EQ(test, flags, FDM_SELF_FAULT);
@@ -762,17 +762,17 @@ static int pcg_writer_fn(void *data)
 	struct pcg_writer *w = data;
 	unsigned long deadline = jiffies + PCF_TIMEOUT;
 
-	pagecache_block_get(&w->l->pagecache_lock);
+	pagecache_block_lock(&w->l->pagecache_lock);
 	complete(&w->holding);
 	while (time_before(jiffies, deadline)) {
-		if (pagecache_add_tryget(&w->h->pagecache_lock)) {
+		if (pagecache_add_trylock(&w->h->pagecache_lock)) {
 			w->got_h = true;
-			pagecache_add_put(&w->h->pagecache_lock);
+			pagecache_add_unlock(&w->h->pagecache_lock);
 			break;
 		}
 		usleep_range(500, 1000);
 	}
-	pagecache_block_put(&w->l->pagecache_lock);
+	pagecache_block_unlock(&w->l->pagecache_lock);
 	complete(&w->done);
 	return 0;
 }
@@ -795,10 +795,10 @@ static bool pcg_ab_ba(struct kunit *test, struct pcg_writer **wp,
 	init_completion(&w->done);
 
 	/* We write H from a mapping of L while the writer writes L from H. */
-	pagecache_block_get(&w->h->pagecache_lock);
+	pagecache_block_lock(&w->h->pagecache_lock);
 	t = kthread_run(pcg_writer_fn, w, "pcg_writer");
 	if (IS_ERR(t)) {
-		pagecache_block_put(&w->h->pagecache_lock);
+		pagecache_block_unlock(&w->h->pagecache_lock);
 		kfree(w);
 		KUNIT_FAIL_AND_ABORT(test, "cannot start the writer thread");
 	}
@@ -809,7 +809,7 @@ static bool pcg_ab_ba(struct kunit *test, struct pcg_writer **wp,
 	*flags = faults_disabled_mapping_exit();
 	*h_after = atomic_long_read(&w->h->pagecache_lock.v) &
 		   ~PAGECACHE_LOCK_FLAGS;
-	pagecache_block_put(&w->h->pagecache_lock);
+	pagecache_block_unlock(&w->h->pagecache_lock);
 
 	if (!wait_for_completion_timeout(&w->done, PCF_TIMEOUT)) {
 		KUNIT_FAIL(test, "the other writer never finished");
@@ -889,11 +889,11 @@ static int pca_holder_fn(void *data)
 {
 	struct pca_holder *h = data;
 
-	pagecache_block_get(&h->mapping->pagecache_lock);
+	pagecache_block_lock(&h->mapping->pagecache_lock);
 	complete(&h->holding);
 	wait_for_completion_timeout(&h->release, h->hold);
 	h->nrpages_while_held = READ_ONCE(h->mapping->nrpages);
-	pagecache_block_put(&h->mapping->pagecache_lock);
+	pagecache_block_unlock(&h->mapping->pagecache_lock);
 	complete(&h->done);
 	return 0;
 }
@@ -1109,8 +1109,8 @@ static int pck_victim_fn(void *data)
 		kthread_unuse_mm(v->mm);
 		break;
 	case PCK_UNKILLABLE:	/* the control: an uninterruptible wait */
-		pagecache_add_get(&mapping->pagecache_lock);
-		pagecache_add_put(&mapping->pagecache_lock);
+		pagecache_add_lock(&mapping->pagecache_lock);
+		pagecache_add_unlock(&mapping->pagecache_lock);
 		v->ret = 0;
 		break;
 	}

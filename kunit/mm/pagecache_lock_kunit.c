@@ -39,32 +39,32 @@ static struct pagecache_lock *pcl_alloc(struct kunit *test)
 	return lock;
 }
 
-static bool pcl_tryget(struct pagecache_lock *lock, long state)
+static bool pcl_trylock(struct pagecache_lock *lock, long state)
 {
-	return state > 0 ? pagecache_add_tryget(lock) :
-			   pagecache_block_tryget(lock);
+	return state > 0 ? pagecache_add_trylock(lock) :
+			   pagecache_block_trylock(lock);
 }
 
-static void pcl_get(struct pagecache_lock *lock, long state)
+static void pcl_lock(struct pagecache_lock *lock, long state)
 {
 	if (state > 0)
-		pagecache_add_get(lock);
+		pagecache_add_lock(lock);
 	else
-		pagecache_block_get(lock);
+		pagecache_block_lock(lock);
 }
 
-static int pcl_get_killable(struct pagecache_lock *lock, long state)
+static int pcl_lock_killable(struct pagecache_lock *lock, long state)
 {
-	return state > 0 ? pagecache_add_get_killable(lock) :
-			   pagecache_block_get_killable(lock);
+	return state > 0 ? pagecache_add_lock_killable(lock) :
+			   pagecache_block_lock_killable(lock);
 }
 
-static void pcl_put(struct pagecache_lock *lock, long state)
+static void pcl_unlock(struct pagecache_lock *lock, long state)
 {
 	if (state > 0)
-		pagecache_add_put(lock);
+		pagecache_add_unlock(lock);
 	else
-		pagecache_block_put(lock);
+		pagecache_block_unlock(lock);
 }
 
 static const char *pcl_name(long state)
@@ -77,10 +77,10 @@ static void pagecache_lock_starts_free_in_both_states(struct kunit *test)
 	struct pagecache_lock *lock = pcl_alloc(test);
 
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
-	KUNIT_ASSERT_TRUE(test, pagecache_add_tryget(lock));
-	pagecache_add_put(lock);
-	KUNIT_ASSERT_TRUE(test, pagecache_block_tryget(lock));
-	pagecache_block_put(lock);
+	KUNIT_ASSERT_TRUE(test, pagecache_add_trylock(lock));
+	pagecache_add_unlock(lock);
+	KUNIT_ASSERT_TRUE(test, pagecache_block_trylock(lock));
+	pagecache_block_unlock(lock);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 }
 
@@ -89,15 +89,15 @@ static void pagecache_lock_shares_a_state_with_itself(struct kunit *test,
 {
 	struct pagecache_lock *lock = pcl_alloc(test);
 
-	pcl_get(lock, state);
-	KUNIT_EXPECT_TRUE_MSG(test, pcl_tryget(lock, state),
+	pcl_lock(lock, state);
+	KUNIT_EXPECT_TRUE_MSG(test, pcl_trylock(lock, state),
 			      "second %s holder refused", pcl_name(state));
-	KUNIT_EXPECT_TRUE_MSG(test, pcl_tryget(lock, state),
+	KUNIT_EXPECT_TRUE_MSG(test, pcl_trylock(lock, state),
 			      "third %s holder refused", pcl_name(state));
-	pcl_put(lock, state);
-	pcl_put(lock, state);
-	KUNIT_EXPECT_FALSE(test, pcl_tryget(lock, -state));
-	pcl_put(lock, state);
+	pcl_unlock(lock, state);
+	pcl_unlock(lock, state);
+	KUNIT_EXPECT_FALSE(test, pcl_trylock(lock, -state));
+	pcl_unlock(lock, state);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 }
 
@@ -116,13 +116,13 @@ static void pagecache_lock_state_excludes_the_other(struct kunit *test,
 {
 	struct pagecache_lock *lock = pcl_alloc(test);
 
-	KUNIT_ASSERT_TRUE(test, pcl_tryget(lock, held));
-	KUNIT_EXPECT_FALSE_MSG(test, pcl_tryget(lock, -held),
+	KUNIT_ASSERT_TRUE(test, pcl_trylock(lock, held));
+	KUNIT_EXPECT_FALSE_MSG(test, pcl_trylock(lock, -held),
 			       "%s taken while %s held", pcl_name(-held),
 			       pcl_name(held));
-	pcl_put(lock, held);
-	KUNIT_EXPECT_TRUE(test, pcl_tryget(lock, -held));
-	pcl_put(lock, -held);
+	pcl_unlock(lock, held);
+	KUNIT_EXPECT_TRUE(test, pcl_trylock(lock, -held));
+	pcl_unlock(lock, -held);
 }
 
 static void pagecache_add_excludes_block(struct kunit *test)
@@ -156,13 +156,13 @@ static int pcl_waiter_fn(void *data)
 		allow_signal(SIGKILL);
 	complete(&w->started);
 	if (w->killable)
-		w->ret = pcl_get_killable(&w->lock, w->state);
+		w->ret = pcl_lock_killable(&w->lock, w->state);
 	else
-		pcl_get(&w->lock, w->state);
+		pcl_lock(&w->lock, w->state);
 	complete(&w->acquired);
 	if (!w->ret) {
 		wait_for_completion(&w->release);
-		pcl_put(&w->lock, w->state);
+		pcl_unlock(&w->lock, w->state);
 	}
 	complete(&w->done);
 	return 0;
@@ -216,11 +216,11 @@ static struct pcl_waiter *pcl_start_waiter(struct kunit *test, long state,
 
 	/* Trylocks: lockdep reports a task taking a state twice. */
 	for (i = 0; i < holders; i++)
-		KUNIT_ASSERT_TRUE(test, pcl_tryget(&w->lock, -state));
+		KUNIT_ASSERT_TRUE(test, pcl_trylock(&w->lock, -state));
 
 	if (!pcl_waiter_run(test, w)) {
 		for (i = 0; i < holders; i++)
-			pcl_put(&w->lock, -state);
+			pcl_unlock(&w->lock, -state);
 		kfree(w);
 		KUNIT_FAIL_AND_ABORT(test, "cannot start waiter thread");
 	}
@@ -245,17 +245,17 @@ static void pagecache_lock_waiter_wakes_when_last_holder_leaves(struct kunit *te
 {
 	struct pcl_waiter *w = pcl_start_waiter(test, state, false, 2);
 
-	pcl_put(&w->lock, -state);
+	pcl_unlock(&w->lock, -state);
 	msleep(20);
 	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&w->acquired),
 			       "%s taken while one %s holder remained",
 			       pcl_name(state), pcl_name(-state));
 
-	pcl_put(&w->lock, -state);
+	pcl_unlock(&w->lock, -state);
 	KUNIT_EXPECT_NE_MSG(test,
 			    wait_for_completion_timeout(&w->acquired,
 							PCL_WAKE_TIMEOUT), 0,
-			    "%s waiter not woken within 5 s of the last %s put",
+			    "%s waiter not woken within 5 s of the last %s unlock",
 			    pcl_name(state), pcl_name(-state));
 	pcl_finish_waiter(test, w);
 }
@@ -281,28 +281,28 @@ static void pagecache_lock_killed_waiter_returns_eintr(struct kunit *test,
 	if (!wait_for_completion_timeout(&w->acquired, PCL_WAKE_TIMEOUT)) {
 		KUNIT_FAIL(test, "killed %s waiter still asleep after 5 s",
 			   pcl_name(state));
-		pcl_put(&w->lock, -state);
+		pcl_unlock(&w->lock, -state);
 		pcl_finish_waiter(test, w);
 		return;
 	}
 	KUNIT_EXPECT_EQ(test, w->ret, -EINTR);
 
 	/* The holder still holds, and the killed waiter holds nothing. */
-	KUNIT_EXPECT_FALSE(test, pcl_tryget(&w->lock, state));
-	KUNIT_EXPECT_TRUE(test, pcl_tryget(&w->lock, -state));
-	pcl_put(&w->lock, -state);
-	pcl_put(&w->lock, -state);
-	KUNIT_EXPECT_TRUE(test, pcl_tryget(&w->lock, state));
-	pcl_put(&w->lock, state);
+	KUNIT_EXPECT_FALSE(test, pcl_trylock(&w->lock, state));
+	KUNIT_EXPECT_TRUE(test, pcl_trylock(&w->lock, -state));
+	pcl_unlock(&w->lock, -state);
+	pcl_unlock(&w->lock, -state);
+	KUNIT_EXPECT_TRUE(test, pcl_trylock(&w->lock, state));
+	pcl_unlock(&w->lock, state);
 	pcl_finish_waiter(test, w);
 }
 
-static void pagecache_block_get_killable_returns_eintr_on_fatal_signal(struct kunit *test)
+static void pagecache_block_lock_killable_returns_eintr_on_fatal_signal(struct kunit *test)
 {
 	pagecache_lock_killed_waiter_returns_eintr(test, PAGECACHE_LOCK_BLOCK);
 }
 
-static void pagecache_add_get_killable_returns_eintr_on_fatal_signal(struct kunit *test)
+static void pagecache_add_lock_killable_returns_eintr_on_fatal_signal(struct kunit *test)
 {
 	pagecache_lock_killed_waiter_returns_eintr(test, PAGECACHE_LOCK_ADD);
 }
@@ -312,11 +312,11 @@ static void pagecache_lock_guards_release_on_scope_exit(struct kunit *test)
 	struct pagecache_lock *lock = pcl_alloc(test);
 
 	scoped_guard(pagecache_add, lock)
-		KUNIT_EXPECT_FALSE(test, pagecache_block_tryget(lock));
+		KUNIT_EXPECT_FALSE(test, pagecache_block_trylock(lock));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 
 	scoped_guard(pagecache_block_killable, lock)
-		KUNIT_EXPECT_FALSE(test, pagecache_add_tryget(lock));
+		KUNIT_EXPECT_FALSE(test, pagecache_add_trylock(lock));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 
 	scoped_guard(pagecache_block_try, lock) {
@@ -330,60 +330,60 @@ static void pagecache_lock_guards_release_on_scope_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 }
 
-struct pcl_bad_put {
+struct pcl_bad_unlock {
 	struct pagecache_lock	*lock;
 	long			state;
 	int			count;
 };
 
-static void pcl_record_bad_put(struct pagecache_lock *lock, long i, long v)
+static void pcl_record_bad_unlock(struct pagecache_lock *lock, long i, long v)
 {
 	struct kunit *test = kunit_get_current_test();
-	struct pcl_bad_put *seen = test->priv;
+	struct pcl_bad_unlock *seen = test->priv;
 
 	seen->lock = lock;
 	seen->state = i;
 	seen->count++;
 }
 
-static void pagecache_lock_unbalanced_put_is_reported_and_ignored(struct kunit *test)
+static void pagecache_unbalanced_unlock_is_reported_and_ignored(struct kunit *test)
 {
 	struct pagecache_lock *lock = pcl_alloc(test);
-	struct pcl_bad_put seen = {};
+	struct pcl_bad_unlock seen = {};
 
 	test->priv = &seen;
-	kunit_activate_static_stub(test, __pagecache_lock_bad_put,
-				   pcl_record_bad_put);
+	kunit_activate_static_stub(test, __pagecache_unlock_bad_state,
+				   pcl_record_bad_unlock);
 
-	pagecache_add_put(lock);
+	pagecache_add_unlock(lock);
 	KUNIT_EXPECT_EQ(test, seen.count, 1);
 	KUNIT_EXPECT_PTR_EQ(test, seen.lock, lock);
 	KUNIT_EXPECT_EQ(test, seen.state, PAGECACHE_LOCK_ADD);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 
-	KUNIT_EXPECT_TRUE(test, pagecache_block_tryget(lock));
-	pagecache_block_put(lock);
-	KUNIT_EXPECT_TRUE(test, pagecache_add_tryget(lock));
-	pagecache_add_put(lock);
+	KUNIT_EXPECT_TRUE(test, pagecache_block_trylock(lock));
+	pagecache_block_unlock(lock);
+	KUNIT_EXPECT_TRUE(test, pagecache_add_trylock(lock));
+	pagecache_add_unlock(lock);
 	KUNIT_EXPECT_EQ(test, seen.count, 1);
 }
 
-static void pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored(struct kunit *test)
+static void pagecache_unlock_of_the_wrong_state_is_reported_and_ignored(struct kunit *test)
 {
 	struct pagecache_lock *lock = pcl_alloc(test);
-	struct pcl_bad_put seen = {};
+	struct pcl_bad_unlock seen = {};
 
 	test->priv = &seen;
-	kunit_activate_static_stub(test, __pagecache_lock_bad_put,
-				   pcl_record_bad_put);
+	kunit_activate_static_stub(test, __pagecache_unlock_bad_state,
+				   pcl_record_bad_unlock);
 
-	pagecache_add_get(lock);
-	pagecache_block_put(lock);
+	pagecache_add_lock(lock);
+	pagecache_block_unlock(lock);
 	KUNIT_EXPECT_EQ(test, seen.count, 1);
 	KUNIT_EXPECT_EQ(test, seen.state, PAGECACHE_LOCK_BLOCK);
-	KUNIT_EXPECT_FALSE_MSG(test, pagecache_block_tryget(lock),
-			       "the wrong put released the add holder");
-	pagecache_add_put(lock);
+	KUNIT_EXPECT_FALSE_MSG(test, pagecache_block_trylock(lock),
+			       "the wrong unlock released the add holder");
+	pagecache_add_unlock(lock);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lock->v), 0);
 	KUNIT_EXPECT_EQ(test, seen.count, 1);
 }
@@ -414,9 +414,9 @@ static int pcl_cycler_fn(void *data)
 	struct pcl_stream *s = data;
 
 	while (!READ_ONCE(s->stop) && time_before(jiffies, s->deadline)) {
-		pcl_get(&s->lock, s->state);
+		pcl_lock(&s->lock, s->state);
 		usleep_range(PCL_CYCLE_HOLD_US, PCL_CYCLE_HOLD_US * 3 / 2);
-		pcl_put(&s->lock, s->state);
+		pcl_unlock(&s->lock, s->state);
 		atomic_inc(&s->cycles);
 	}
 	atomic_dec(&s->cycling);
@@ -460,10 +460,10 @@ static int pcl_run_stream(struct kunit *test, long state, unsigned int *waited_m
 	msleep(20);
 
 	start = jiffies;
-	pcl_get(&s->lock, state);
+	pcl_lock(&s->lock, state);
 	cycling = atomic_read(&s->cycling) == PCL_CYCLERS;
 	*waited_ms = jiffies_to_msecs(jiffies - start);
-	pcl_put(&s->lock, state);
+	pcl_unlock(&s->lock, state);
 
 	WRITE_ONCE(s->stop, true);
 	if (!atomic_dec_and_test(&s->running) &&
@@ -523,7 +523,7 @@ static bool pcl_unfair_grab(struct pagecache_lock *lock, long i)
 	return grab;
 }
 
-static void pcl_unfair_get_slow(struct pagecache_lock *lock, long i)
+static void pcl_unfair_lock_slow(struct pagecache_lock *lock, long i)
 {
 	wait_var_event(lock, pcl_unfair_grab(lock, i));
 }
@@ -533,8 +533,8 @@ static void pagecache_lock_starvation_checker_catches_an_unfair_lock(struct kuni
 	unsigned int waited_ms;
 	int cycling;
 
-	kunit_activate_static_stub(test, __pagecache_lock_get_slow,
-				   pcl_unfair_get_slow);
+	kunit_activate_static_stub(test, __pagecache_lock_slow,
+				   pcl_unfair_lock_slow);
 	cycling = pcl_run_stream(test, PAGECACHE_LOCK_BLOCK, &waited_ms);
 	KUNIT_EXPECT_EQ_MSG(test, cycling, 0,
 			    "an unfair block taker got in after %u ms while the add stream still ran",
@@ -546,14 +546,14 @@ static void pagecache_lock_starvation_checker_catches_an_unfair_lock(struct kuni
  * queued between the two takes, as filemap_fault() does under
  * pagecache_lock_fault().  Inside a pagecache_add_held_enter() section the
  * second take must not wait (the queued taker waits for the first);
- * outside one, a second tryget is refused, which is what makes the section
+ * outside one, a second trylock is refused, which is what makes the section
  * necessary.  The second take runs in a thread of its own so that a
  * deadlock fails the case instead of hanging the run.
  */
 struct pcl_nest {
 	struct pagecache_lock	*lock;
 	bool			section;
-	bool			blocking;	/* pagecache_add_get(), not tryget */
+	bool			blocking;	/* pagecache_add_lock(), not tryget */
 	bool			inner;		/* the second take succeeded */
 	struct completion	holding;
 	struct completion	go;
@@ -567,24 +567,24 @@ static int pcl_nest_fn(void *data)
 	struct pcl_nest *n = data;
 	struct pagecache_lock *prev = NULL;
 
-	pagecache_add_get(n->lock);
+	pagecache_add_lock(n->lock);
 	if (n->section)
 		prev = pagecache_add_held_enter(n->lock);
 	complete(&n->holding);
 	wait_for_completion(&n->go);
 	if (n->blocking) {
-		pagecache_add_get(n->lock);
+		pagecache_add_lock(n->lock);
 		n->inner = true;
 	} else {
-		n->inner = pagecache_add_tryget(n->lock);
+		n->inner = pagecache_add_trylock(n->lock);
 	}
 	complete(&n->inner_done);
 	wait_for_completion(&n->release);
 	if (n->inner)
-		pagecache_add_put(n->lock);
+		pagecache_add_unlock(n->lock);
 	if (n->section)
 		pagecache_add_held_exit(prev);
-	pagecache_add_put(n->lock);
+	pagecache_add_unlock(n->lock);
 	complete(&n->done);
 	return 0;
 }
@@ -638,17 +638,17 @@ static int pcl_run_nest(struct kunit *test, bool section, bool blocking)
 	return inner;
 }
 
-static void pagecache_add_tryget_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
+static void pagecache_add_trylock_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, pcl_run_nest(test, true, false), 1);
 }
 
-static void pagecache_add_get_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
+static void pagecache_add_lock_in_a_held_section_passes_a_queued_block_taker(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, pcl_run_nest(test, true, true), 1);
 }
 
-static void pagecache_add_tryget_outside_a_section_queues_behind_a_block_taker(struct kunit *test)
+static void pagecache_add_trylock_outside_a_section_queues_behind_a_block_taker(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ_MSG(test, pcl_run_nest(test, false, false), 0,
 			    "a new add taker got in ahead of a queued block taker");
@@ -676,41 +676,41 @@ struct pcl_stress {
 	struct completion		done;
 };
 
-static bool pcl_stress_get(struct pagecache_lock *lock, long state,
+static bool pcl_stress_lock(struct pagecache_lock *lock, long state,
 			   unsigned int how)
 {
 	switch (how) {
 	case 0:
-		return pcl_tryget(lock, state);
+		return pcl_trylock(lock, state);
 	case 1:
-		return pcl_get_killable(lock, state) == 0;
+		return pcl_lock_killable(lock, state) == 0;
 	default:
-		pcl_get(lock, state);
+		pcl_lock(lock, state);
 		return true;
 	}
 }
 
 static const struct pcl_stress_ops pcl_real_ops = {
-	.get = pcl_stress_get,
-	.put = pcl_put,
+	.get = pcl_stress_lock,
+	.put = pcl_unlock,
 };
 
-/* A lock whose get ignores the other state: what the checker must catch. */
-static bool pcl_broken_get(struct pagecache_lock *lock, long state,
+/* A lock whose lock ignores the other state: what the checker must catch. */
+static bool pcl_broken_lock(struct pagecache_lock *lock, long state,
 			   unsigned int how)
 {
 	atomic_long_add(state, &lock->v);
 	return true;
 }
 
-static void pcl_broken_put(struct pagecache_lock *lock, long state)
+static void pcl_broken_unlock(struct pagecache_lock *lock, long state)
 {
 	atomic_long_sub(state, &lock->v);
 }
 
 static const struct pcl_stress_ops pcl_broken_ops = {
-	.get = pcl_broken_get,
-	.put = pcl_broken_put,
+	.get = pcl_broken_lock,
+	.put = pcl_broken_unlock,
 };
 
 static void pcl_stress_check(struct pcl_stress *s, int other)
@@ -819,17 +819,17 @@ static struct kunit_case pagecache_lock_test_cases[] = {
 	KUNIT_CASE(pagecache_block_excludes_add),
 	KUNIT_CASE(pagecache_block_waiter_wakes_when_last_add_holder_leaves),
 	KUNIT_CASE(pagecache_add_waiter_wakes_when_last_block_holder_leaves),
-	KUNIT_CASE(pagecache_block_get_killable_returns_eintr_on_fatal_signal),
-	KUNIT_CASE(pagecache_add_get_killable_returns_eintr_on_fatal_signal),
+	KUNIT_CASE(pagecache_block_lock_killable_returns_eintr_on_fatal_signal),
+	KUNIT_CASE(pagecache_add_lock_killable_returns_eintr_on_fatal_signal),
 	KUNIT_CASE(pagecache_lock_guards_release_on_scope_exit),
 	KUNIT_CASE(pagecache_block_taker_gets_in_while_add_holds_keep_overlapping),
 	KUNIT_CASE(pagecache_add_taker_gets_in_while_block_holds_keep_overlapping),
 	KUNIT_CASE_SLOW(pagecache_lock_starvation_checker_catches_an_unfair_lock),
-	KUNIT_CASE(pagecache_add_tryget_in_a_held_section_passes_a_queued_block_taker),
-	KUNIT_CASE(pagecache_add_get_in_a_held_section_passes_a_queued_block_taker),
-	KUNIT_CASE(pagecache_add_tryget_outside_a_section_queues_behind_a_block_taker),
-	KUNIT_CASE(pagecache_lock_unbalanced_put_is_reported_and_ignored),
-	KUNIT_CASE(pagecache_lock_put_of_the_wrong_state_is_reported_and_ignored),
+	KUNIT_CASE(pagecache_add_trylock_in_a_held_section_passes_a_queued_block_taker),
+	KUNIT_CASE(pagecache_add_lock_in_a_held_section_passes_a_queued_block_taker),
+	KUNIT_CASE(pagecache_add_trylock_outside_a_section_queues_behind_a_block_taker),
+	KUNIT_CASE(pagecache_unbalanced_unlock_is_reported_and_ignored),
+	KUNIT_CASE(pagecache_unlock_of_the_wrong_state_is_reported_and_ignored),
 	KUNIT_CASE_SLOW(pagecache_lock_stress_never_lets_both_states_in),
 	KUNIT_CASE_SLOW(pagecache_lock_stress_checker_catches_a_broken_lock),
 	{}
@@ -874,10 +874,10 @@ static struct pcl_pair *pcl_pair_alloc(struct kunit *test)
 static void pcl_block_then_add(struct pagecache_lock *outer,
 			       struct pagecache_lock *inner)
 {
-	pagecache_block_get(outer);
-	pagecache_add_get(inner);
-	pagecache_add_put(inner);
-	pagecache_block_put(outer);
+	pagecache_block_lock(outer);
+	pagecache_add_lock(inner);
+	pagecache_add_unlock(inner);
+	pagecache_block_unlock(outer);
 }
 
 static void pagecache_lock_consistent_order_is_not_reported(struct kunit *test)
@@ -898,16 +898,16 @@ static void pagecache_lock_add_taken_again_in_a_held_section_is_not_reported(str
 
 	pcl_require_lockdep(test);
 	p = pcl_pair_alloc(test);
-	pagecache_add_get(&p->a);
+	pagecache_add_lock(&p->a);
 	prev = pagecache_add_held_enter(&p->a);
-	pagecache_add_get(&p->a);
-	KUNIT_EXPECT_TRUE(test, pagecache_add_tryget(&p->a));
-	pagecache_add_get(&p->b);
-	pagecache_add_put(&p->b);
-	pagecache_add_put(&p->a);
-	pagecache_add_put(&p->a);
+	pagecache_add_lock(&p->a);
+	KUNIT_EXPECT_TRUE(test, pagecache_add_trylock(&p->a));
+	pagecache_add_lock(&p->b);
+	pagecache_add_unlock(&p->b);
+	pagecache_add_unlock(&p->a);
+	pagecache_add_unlock(&p->a);
 	pagecache_add_held_exit(prev);
-	pagecache_add_put(&p->a);
+	pagecache_add_unlock(&p->a);
 	KUNIT_EXPECT_TRUE(test, debug_locks);
 }
 

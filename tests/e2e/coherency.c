@@ -49,7 +49,7 @@ static const char *const reader_names[NREADERS] = {
 };
 
 struct run {
-	const char *mode;	/* "on", "off" or "injected" */
+	const char *mode;	/* "on", "stock" or "injected" */
 	bool publish_early;	/* the injected fault */
 	int generations;
 	double seconds;

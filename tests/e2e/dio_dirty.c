@@ -9,7 +9,7 @@
  * through a shared mapping once the write has faulted on its source.
  * Then the source is served and the write completes.
  *
- * Stock (and ext2 with the mechanism off) invalidated the range before
+ * Stock 6.12 invalidates the range before
  * pinning the source: the store caches and dirties the page behind the
  * write, the invalidation after the write fails on it ("Page cache
  * invalidation failure on direct I/O"), fsync reports EIO, buffered reads
@@ -22,7 +22,7 @@
  * every read after the write returns the new bytes, on disk too.
  *
  * The case passes when the mechanism is on and nothing is lost, and,
- * with the mechanism off, when the loss is seen: a kernel without the
+ * on stock, when the loss is seen: a kernel without the
  * series that stops losing the write is reported, not passed silently.
  */
 #include "e2e.h"
@@ -137,7 +137,7 @@ int main(void)
 	} else {
 		ok = o.lost_on_disk > 0 && o.fsync_err == EIO;
 		if (!ok)
-			diag("expected with the mechanism off (stock): the "
+			diag("expected on stock: the "
 			     "write lost on disk and fsync EIO; it was not");
 		ktap_result(ok, name, "mechanism %s: the stock failure is "
 			    "expected", mechanism());

@@ -29,7 +29,7 @@
  * The case passes with the mechanism on when no page is stale, none the
  * call reported written is missing from the disk, and some round failed
  * part way (the control: the injection reached the write),
- * and, with the mechanism off, when stale pages are seen: a kernel without
+ * and, on stock, when stale pages are seen: a kernel without
  * the series that stops showing them is reported, not passed silently.
  */
 #include "e2e.h"
@@ -201,7 +201,7 @@ static void partly_failed_write(void)
 	} else {
 		ok = ok && stale > 0;
 		if (!ok)
-			diag("expected with the mechanism off (stock): stale "
+			diag("expected on stock: stale "
 			     "pages after a write that failed part way; none");
 		ktap_result(ok, CASE, "mechanism %s: the stock failure is "
 			    "expected", mechanism());

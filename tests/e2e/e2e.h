@@ -48,7 +48,7 @@ void die(const char *what, const char *arg) __attribute__((noreturn));
 
 /* Environment set by init */
 const char *e2e_dir(void);		/* E2E_DIR: a directory on ext2 */
-/* E2E_MECHANISM: "on", "off" (the knob) or "stock" (no series) */
+/* E2E_MECHANISM: "on" (the series) or "stock" (no series) */
 const char *mechanism(void);
 bool mechanism_on(void);		/* mechanism() is "on" */
 /* /sys/block/<E2E_DISK>/make-it-fail: the test disk's fault switch */

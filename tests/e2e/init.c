@@ -7,12 +7,10 @@
  * command line, default ubda, block device 98:0), reads /plan (lines
  * "name timeout-seconds program [args...]", '#' comments), and runs
  * each program from /bin with its stdout in /out/<name>.ktap and in its
- * environment E2E_DIR=/mnt/<name>, E2E_DISK=<the disk's name>,
- * E2E_MECHANISM=on|off|stock ("off" when the kernel command line has
- * ext2.pagecache_lock=0, "stock" when ext2 has no such parameter: a
- * kernel without the series) and E2E_PARAM, the value of
- * /sys/module/ext2/parameters/pagecache_lock ("absent" when this
- * kernel's ext2 has no such parameter).  A program that runs
+ * environment E2E_DIR=/mnt/<name>, E2E_DISK=<the disk's name> and
+ * E2E_MECHANISM=on|stock ("stock" when the kernel command line has
+ * pcl_e2e.stock=1, which the tools pass to the kernel built without the
+ * series).  A program that runs
  * past its time limit is killed (SIGKILL to its process group).  /out/status
  * records "start <name>" and "end <name> <how> <seconds>" lines, written
  * through to the host as they happen, so a hang can be named even when the
@@ -40,6 +38,7 @@
 #define DISK_PARAM	"pcl_e2e.disk="
 #define DISK_DEFAULT	"ubda"
 #define REBOOT_PARAM	"pcl_e2e.exit=reboot"
+#define STOCK_PARAM	"pcl_e2e.stock=1"
 #define MNT		"/mnt"
 /*
  * Seconds a killed program may take to go: pcl_e2e.kill_grace=N on the
@@ -145,9 +144,9 @@ static void read_cmdline(char *buf, size_t len)
 	buf[n > 0 ? n : 0] = 0;
 }
 
-static bool mechanism_off(const char *cmdline)
+static bool stock_kernel(const char *cmdline)
 {
-	return strstr(cmdline, "ext2.pagecache_lock=0") != NULL;
+	return strstr(cmdline, STOCK_PARAM) != NULL;
 }
 
 /* pcl_e2e.disk=NAME: the test disk under /dev and /sys/block. */
@@ -176,22 +175,6 @@ static unsigned int grace_of(const char *cmdline)
 	return v > 0 && v < 3600 ? (unsigned int)v : KILL_GRACE_DEFAULT;
 }
 
-/* The kernel's view of the switch, when ext2 has the parameter. */
-static void ext2_param(char *buf, size_t len)
-{
-	int fd = open("/sys/module/ext2/parameters/pagecache_lock", O_RDONLY);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0) {
-		snprintf(buf, len, "absent");
-		return;
-	}
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-}
-
 static bool mount_disk(void)
 {
 	char dev[64];
@@ -208,16 +191,12 @@ static bool mount_disk(void)
 	return true;
 }
 
-static char param[64];
-
-static const char *mechanism(bool off)
+static const char *mechanism(bool stock)
 {
-	if (off)
-		return "off";
-	return strcmp(param, "absent") ? "on" : "stock";
+	return stock ? "stock" : "on";
 }
 
-static void child(const char *name, char **argv, bool off)
+static void child(const char *name, char **argv, bool stock)
 {
 	char path[256], dir[256], out[256];
 	int fd;
@@ -231,9 +210,8 @@ static void child(const char *name, char **argv, bool off)
 	if (fd < 0 || dup2(fd, 1) < 0)
 		_exit(126);
 	setenv("E2E_DIR", dir, 1);
-	setenv("E2E_MECHANISM", mechanism(off), 1);
+	setenv("E2E_MECHANISM", mechanism(stock), 1);
 	setenv("E2E_DISK", disk, 1);
-	setenv("E2E_PARAM", param, 1);
 	execv(path, argv);
 	printf("# exec %s: %s\n", path, strerror(errno));
 	_exit(127);
@@ -263,7 +241,8 @@ static bool wait_child(pid_t pid, int *wstatus, unsigned int seconds)
 }
 
 /* Run one plan entry; false when the program could not be got rid of. */
-static bool run(const char *name, unsigned int timeout, char **argv, bool off)
+static bool run(const char *name, unsigned int timeout, char **argv,
+		bool stock)
 {
 	double start = now();
 	int ws = 0;
@@ -277,7 +256,7 @@ static bool run(const char *name, unsigned int timeout, char **argv, bool off)
 		return true;
 	}
 	if (pid == 0)
-		child(name, argv, off);
+		child(name, argv, stock);
 	setpgid(pid, pid);
 	if (wait_child(pid, &ws, timeout)) {
 		if (WIFSIGNALED(ws)) {
@@ -307,7 +286,7 @@ int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	char line[512], cmdline[4096];
-	bool off, clean = true;
+	bool stock, clean = true;
 	FILE *plan;
 
 	setup_console();
@@ -321,13 +300,11 @@ int main(void)
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
 		say("mount /sys: %s", strerror(errno));
 	read_cmdline(cmdline, sizeof(cmdline));
-	off = mechanism_off(cmdline);
+	stock = stock_kernel(cmdline);
 	kill_grace = grace_of(cmdline);
 	disk_of(cmdline);
 	reboot_to_exit = strstr(cmdline, REBOOT_PARAM) != NULL;
-	ext2_param(param, sizeof(param));
-	say("init: mechanism %s; /sys/module/ext2/parameters/pagecache_lock: "
-	    "%s; disk %s", mechanism(off), param, disk);
+	say("init: mechanism %s; disk %s", mechanism(stock), disk);
 	if (!mount_disk()) {
 		status("no-disk");
 		power_off(false);
@@ -355,7 +332,7 @@ int main(void)
 			say("/plan: bad line for %s", name);
 			continue;
 		}
-		clean = run(name, (unsigned int)atoi(limit), argv, off);
+		clean = run(name, (unsigned int)atoi(limit), argv, stock);
 	}
 	fclose(plan);
 	power_off(clean);

@@ -9,20 +9,25 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from unittest import mock
 
-from pcltools import bench, kunitrun
+from pcltools import bench, benchmod
+from pcltools.e2e import run as e2e_run
+from pcltools.e2e.outcome import Ending
+from pcltools.e2e.plan import VARIANTS
 from pcltools.errors import Exit, PclError
 
 LOG = '''\
-[    1.0] KTAP version 1
-    # pagecache_lock_bench_sizes: pcl-bench: {"name": "sizeof_address_space", "unit": "bytes", "value": 208}
-    # pagecache_lock_bench_sizes: pcl-bench: {"name": "nr_cpus", "unit": "cpus", "value": 2}
-    # x: pcl-bench: {"name": "atomic_long_inc_dec", "unit": "ps/op", "value": 10000}
-    # x: pcl-bench: {"name": "pagecache_add_get_put", "unit": "ps/op", "value": 12000}
-    # x: pcl-bench: {"name": "rwsem_down_up_read", "unit": "ps/op", "value": 20000}
-    # x: pcl-bench: {"name": "contended_1x1_add", "unit": "ops/s", "value": 1000}
-    # x: pcl-bench: {"name": "contended_1x1_block", "unit": "ops/s", "value": 900}
-    # x: pcl-bench: {"name": "broken", "unit": "ps/op", "value": }
-    ok 1 pagecache_lock_bench_sizes
+KTAP version 1
+# modload: mechanism on, directory /mnt/lock_bench
+1..1
+# pcl-bench: {"name": "sizeof_address_space", "unit": "bytes", "value": 208}
+# pcl-bench: {"name": "nr_cpus", "unit": "cpus", "value": 2}
+# pcl-bench: {"name": "atomic_long_inc_dec", "unit": "ps/op", "value": 10000}
+# pcl-bench: {"name": "pagecache_add_lock_unlock", "unit": "ps/op", "value": 12000}
+# pcl-bench: {"name": "rwsem_down_up_read", "unit": "ps/op", "value": 20000}
+# pcl-bench: {"name": "contended_1x1_add", "unit": "ops/s", "value": 1000}
+# pcl-bench: {"name": "contended_1x1_block", "unit": "ops/s", "value": 900}
+# pcl-bench: {"name": "broken", "unit": "ps/op", "value": }
+ok 1 module_loads # pagecache_lock_bench.ko loaded in 3.2 s
 '''
 
 
@@ -37,14 +42,14 @@ class BenchParseTest(unittest.TestCase):
 
     def test_ratios_against_the_floor_and_rwsem(self) -> None:
         r = bench.ratios(self.figures)
-        self.assertAlmostEqual(r['pagecache_add_get_put/atomic'], 1.2)
-        self.assertAlmostEqual(r['pagecache_add_get_put/rwsem'], 0.6)
-        self.assertNotIn('pagecache_block_get_put/atomic', r)
+        self.assertAlmostEqual(r['pagecache_add_lock_unlock/atomic'], 1.2)
+        self.assertAlmostEqual(r['pagecache_add_lock_unlock/rwsem'], 0.6)
+        self.assertNotIn('pagecache_block_lock_unlock/atomic', r)
 
     def test_table_shows_nanoseconds_and_contended_rows(self) -> None:
         text = bench.table('UML', self.figures)
         self.assertIn('2 CPU(s)', text)
-        self.assertRegex(text, r'pagecache_add_get_put\s+12\.00\s+1\.20\s+0\.60')
+        self.assertRegex(text, r'pagecache_add_lock_unlock\s+12\.00\s+1\.20\s+0\.60')
         self.assertRegex(text, r'1 \+ 1\s+1000\s+900')
 
     def test_no_figures_in_a_log_without_them(self) -> None:
@@ -65,17 +70,18 @@ class BenchPartsTest(unittest.TestCase):
             patcher.start()
             self.addCleanup(patcher.stop)
 
-    def outcome(self, code: Exit) -> mock.Mock:
-        return mock.Mock(code=code, message='kernel crashed',
-                         build_dir=self.tmp, accel='')
+    def measured(self, kernel: Exit) -> mock.Mock:
+        if kernel != Exit.OK:
+            return mock.Mock(side_effect=PclError(kernel, 'kernel crashed'))
+        return mock.Mock(return_value=(bench.parse(LOG),
+                                       VARIANTS['bench-uml']))
 
     def run_bench(self, kernel: Exit, dio: object,
                   machines: tuple[str, ...] = ('uml',)) -> tuple[int, str]:
         dio_mock = mock.Mock(side_effect=dio) if isinstance(dio, Exception) \
             else mock.Mock(return_value=dio)
         out = io.StringIO()
-        with mock.patch.object(kunitrun, 'run',
-                               return_value=self.outcome(kernel)), \
+        with mock.patch.object(bench, 'measure', self.measured(kernel)), \
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
                 mock.patch.object(bench.diobench, 'run', dio_mock), \
                 redirect_stdout(out):
@@ -85,7 +91,7 @@ class BenchPartsTest(unittest.TestCase):
     def test_both_parts(self) -> None:
         code, out = self.run_bench(Exit.OK, ({'on': {}}, 'DIO TABLE', []))
         self.assertEqual(code, 0)
-        self.assertIn('uncontended get+put', out)
+        self.assertIn('uncontended lock+unlock', out)
         self.assertIn('DIO TABLE', out)
         self.assertIn('208 after (+8)', out)
         data = json.loads(self.json.read_text())
@@ -106,7 +112,7 @@ class BenchPartsTest(unittest.TestCase):
         code, out = self.run_bench(
             Exit.OK, PclError(Exit.BUILD_FAILED, 'programs do not build'))
         self.assertEqual(code, Exit.BUILD_FAILED)
-        self.assertIn('uncontended get+put', out)
+        self.assertIn('uncontended lock+unlock', out)
         data = json.loads(self.json.read_text())
         self.assertIn('uml', data)
         self.assertEqual(data['errors'],
@@ -114,8 +120,7 @@ class BenchPartsTest(unittest.TestCase):
 
     def test_no_dio(self) -> None:
         out = io.StringIO()
-        with mock.patch.object(kunitrun, 'run',
-                               return_value=self.outcome(Exit.OK)), \
+        with mock.patch.object(bench, 'measure', self.measured(Exit.OK)), \
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
                 mock.patch.object(bench.diobench, 'run') as dio, \
                 redirect_stdout(out):
@@ -177,6 +182,85 @@ class SizeofTest(unittest.TestCase):
         self.assertNotEqual(bench.sizeof_cache_name('0123456789abcdef', 'um'),
                             bench.sizeof_cache_name('0123456789abcdef',
                                                     'x86_64'))
+
+
+class MeasureTest(unittest.TestCase):
+    """One boot of the benchmark kernel: its figures, or why there are
+    none."""
+
+    def measure(self, output: str, problem: str = '',
+                how: str = 'exit=0') -> tuple[dict[str, object], str]:
+        run = e2e_run.ProgramRun(VARIANTS['bench-uml'], 1,
+                                 {'lock_bench': output} if output else {},
+                                 {'lock_bench': Ending(how, 1.0)}, 5.0,
+                                 problem)
+        with mock.patch.object(bench.e2e_run, 'run_bench',
+                               return_value=[run]) as boot:
+            figures, variant = bench.measure(Path('/tree'), 'uml')
+        order = boot.call_args.args[1]
+        self.assertEqual(order, ('bench-uml',))
+        self.assertIsNotNone(boot.call_args.kwargs['files'])
+        return dict(figures), variant.key
+
+    def test_the_figures_are_read_from_the_loader_output(self) -> None:
+        figures, key = self.measure(LOG)
+        self.assertEqual(key, 'bench-uml')
+        self.assertIn('pagecache_add_lock_unlock', figures)
+
+    def test_a_hung_boot_is_a_crash(self) -> None:
+        with self.assertRaises(PclError) as cm:
+            self.measure(LOG, problem='hang')
+        self.assertEqual(cm.exception.code, Exit.KERNEL_CRASHED)
+
+    def test_a_module_that_printed_nothing_is_an_error(self) -> None:
+        with self.assertRaises(PclError) as cm:
+            self.measure('KTAP version 1\nnot ok 1 module_loads # '
+                         'finit_module: Invalid argument\n', how='exit=1')
+        self.assertEqual(cm.exception.code, Exit.INTERNAL)
+        self.assertIn('lock_bench: exit=1', cm.exception.message)
+
+
+class ModuleBuildTest(unittest.TestCase):
+    """bench/ is built as an external module against the kernel's build
+    directory, for that kernel's architecture, outside the repository."""
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.out = Path(tmp.name) / 'bench-uml'
+        self.out.mkdir()
+        (self.out / '.config').write_text('CONFIG_UML=y\n')
+
+    def build(self, makes_ko: bool) -> tuple[Path, list[str]]:
+        calls: list[list[str]] = []
+
+        def fake(cmd: list[str], cwd: Path, log: Path, what: str,
+                 env: object = None) -> int:
+            calls.append(cmd)
+            log.write_text('mod.c:1:1: error: broken\n')
+            if makes_ko:
+                (self.out / 'pcl-bench-module' /
+                 'pagecache_lock_bench.ko').write_text('')
+            return 0 if makes_ko else 2
+
+        with mock.patch.object(benchmod.e2e_build, 'run_logged', fake):
+            return benchmod.build(Path('/tree'), self.out), calls[0]
+
+    def test_make_m_for_the_kernel_s_architecture(self) -> None:
+        ko, cmd = self.build(True)
+        work = self.out / 'pcl-bench-module'
+        self.assertEqual(ko, work / 'pagecache_lock_bench.ko')
+        self.assertIn(f'M={work}', cmd)
+        self.assertIn('ARCH=um', cmd)
+        self.assertIn(f'O={self.out}', cmd)
+        self.assertTrue((work / 'pagecache_lock_bench.c').is_file())
+        self.assertTrue((work / 'Kbuild').is_file())
+
+    def test_a_module_that_does_not_build_names_the_error(self) -> None:
+        with self.assertRaises(PclError) as cm:
+            self.build(False)
+        self.assertEqual(cm.exception.code, Exit.BUILD_FAILED)
+        self.assertIn('error: broken', cm.exception.message)
 
 
 class BenchCliTest(unittest.TestCase):

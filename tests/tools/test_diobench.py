@@ -38,7 +38,7 @@ def output(figures: list[tuple[int, str, float, float]],
 
 ON = output([(1, 'same', 100, 50), (1, 'separate', 101, 49),
              (4, 'same', 120, 160), (4, 'separate', 200, 100)])
-OFF = output([(1, 'same', 125, 40), (1, 'separate', 126, 39),
+STOCK = output([(1, 'same', 125, 40), (1, 'separate', 126, 39),
               (4, 'same', 120, 160), (4, 'separate', 250, 80)])
 
 
@@ -88,44 +88,44 @@ class ParseTest(unittest.TestCase):
 
 class RatioTableTest(unittest.TestCase):
     def setUp(self) -> None:
-        self.on = diobench.parse(ON)
-        self.off = diobench.parse(OFF)
+        self.series = diobench.parse(ON)
+        self.stock = diobench.parse(STOCK)
 
     def test_ratios_on_over_off(self) -> None:
-        r = diobench.ratios(self.on, self.off)
+        r = diobench.ratios(self.series, self.stock)
         self.assertAlmostEqual(r['1-same']['mb_s'], 0.8)
         self.assertAlmostEqual(r['1-same']['lat_us_mean'], 1.25)
         self.assertAlmostEqual(r['1-same']['lat_us_p50'], 1.25)
         self.assertAlmostEqual(r['4-separate']['lat_us_p99'], 1.25)
-        self.assertEqual(diobench.ratios(self.on, {}), {})
+        self.assertEqual(diobench.ratios(self.series, {}), {})
 
     def test_table(self) -> None:
-        text = diobench.table(self.on, self.off)
+        text = diobench.table(self.series, self.stock)
         self.assertIn('64 KiB writes, 3 rounds of 2 s per configuration',
                       text)
-        self.assertIn(e2e_plan.OFF_PARAM, text)
-        self.assertRegex(text, r'\n  1 +same file +100\.0 +125\.0 +0\.80 '
-                         r'+10% +50\.0 +40\.0 +1\.25\n')
-        self.assertRegex(text, r'\n  4 +one each +200\.0 +250\.0 +0\.80 '
-                         r'+10% +100\.0 +80\.0 +1\.25\n')
+        self.assertIn('ratio: series / stock', text)
+        self.assertRegex(text, r'\n  1 +same file +125\.0 +100\.0 +0\.80 '
+                         r'+10% +40\.0 +50\.0 +1\.25\n')
+        self.assertRegex(text, r'\n  4 +one each +250\.0 +200\.0 +0\.80 '
+                         r'+10% +80\.0 +100\.0 +1\.25\n')
         self.assertNotIn('!', text)
         for row in text.splitlines():
             self.assertEqual(row, row.rstrip())
 
     def test_missing_variant_and_failed_writes(self) -> None:
-        off = dict(self.off)
+        off = dict(self.stock)
         del off['4-same']
-        on = dict(self.on)
+        on = dict(self.series)
         on['1-separate'] = dict(on['1-separate'], ok=False)
         text = diobench.table(on, off)
-        self.assertRegex(text, r'\n  4 +same file +120\.0 +- +- +10% '
-                         r'+160\.0 +- +-\n')
+        self.assertRegex(text, r'\n  4 +same file +- +120\.0 +- +10% '
+                         r'+- +160\.0 +-\n')
         self.assertRegex(text, r'\n  1 +one each .*1\.26  !\n')
         self.assertIn('!: some writes failed', text)
 
-    def test_only_off(self) -> None:
-        text = diobench.table({}, self.off)
-        self.assertRegex(text, r'\n  1 +same file +- +125\.0 +- ')
+    def test_only_stock(self) -> None:
+        text = diobench.table({}, self.stock)
+        self.assertRegex(text, r'\n  1 +same file +125\.0 +- +- ')
 
 
 class MergeTest(unittest.TestCase):
@@ -184,40 +184,42 @@ class ProblemTest(unittest.TestCase):
                 diobench.problems(list(runs), parsed)]
 
     def test_none(self) -> None:
-        self.assertEqual(self.problems(run_of('on', ON), run_of('off', OFF)),
+        self.assertEqual(self.problems(run_of('on', ON), run_of('stock', STOCK)),
                          [])
 
     def test_hang_no_figures_failed_writes(self) -> None:
         failing = output([(1, 'same', 1, 1)],
                          failing=('writers_1_same_file',))
         got = self.problems(run_of('on', '', 'hang in dio_bench', 'running'),
-                            run_of('off', failing, number=2))
+                            run_of('stock', failing, number=2))
         self.assertEqual([code for code, _ in got],
                          [Exit.KERNEL_CRASHED, Exit.TESTS_FAILED])
-        self.assertIn('mechanism on, boot 1: hang in dio_bench', got[0][1])
+        self.assertIn('UML: series, boot 1: hang in dio_bench', got[0][1])
         self.assertIn('boot 2: writes failed in 1-same', got[1][1])
-        got = self.problems(run_of('off', '', how='exit=2'))
+        got = self.problems(run_of('stock', '', how='exit=2'))
         self.assertEqual(got[0][0], Exit.INTERNAL)
         self.assertIn('no dio-bench figures (dio_bench: exit=2)', got[0][1])
 
 
 class RunTest(unittest.TestCase):
     def test_boots_in_turn_merged_per_variant(self) -> None:
-        runs = [run_of('on', ON), run_of('off', OFF),
-                run_of('on', ON, number=2), run_of('off', '', 'hang', number=2)]
+        runs = [run_of('stock', STOCK), run_of('on', ON),
+                run_of('stock', '', 'hang', number=2),
+                run_of('on', ON, number=2)]
         with mock.patch.object(e2e_run, 'run_bench', return_value=runs) as rb, \
                 mock.patch.object(diobench.ui, 'info'):
             result, text, problems = diobench.run(Path('/tree'))
         self.assertEqual(rb.call_args.args[1], diobench.ORDER)
-        self.assertEqual(diobench.ORDER[:2], ('on', 'off'))
-        self.assertEqual(result['on']['1-same']['boots'], 2)
-        self.assertEqual(result['off']['1-same']['boots'], 1)
-        self.assertAlmostEqual(result['ratio_on_off']['1-same']['mb_s'], 0.8)
+        self.assertEqual(diobench.ORDER[:2], ('stock', 'on'))
+        self.assertEqual(result['series']['1-same']['boots'], 2)
+        self.assertEqual(result['stock']['1-same']['boots'], 1)
+        self.assertAlmostEqual(
+            result['ratio_series_stock']['1-same']['mb_s'], 0.8)
         self.assertEqual([(b['variant'], b['number'], bool(b['figures']))
                           for b in result['boots']],
-                         [('on', 1, True), ('off', 1, True), ('on', 2, True),
-                          ('off', 2, False)])
-        self.assertIn('2 boots per variant', text)
+                         [('stock', 1, True), ('on', 1, True),
+                          ('stock', 2, False), ('on', 2, True)])
+        self.assertIn('2 boots per kernel', text)
         self.assertEqual([e.code for e in problems], [Exit.KERNEL_CRASHED])
 
 

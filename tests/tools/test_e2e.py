@@ -285,7 +285,7 @@ class BuildTest(TmpTestCase):
                 mock.patch.object(config, 'kconfigs_dir',
                                   lambda: REPO / 'kconfigs'), \
                 mock.patch.object(config, 'repo_root', lambda: REPO), \
-                mock.patch.object(e2e_build, '_run_logged') as build:
+                mock.patch.object(e2e_build, 'run_logged') as build:
             variant = e2e_plan.VARIANTS['on']
             out = e2e_build.kernel_dir(tree, variant)
             self.assertEqual(out.parent, self.tmp / 'build/out')
@@ -312,7 +312,7 @@ class BuildTest(TmpTestCase):
                                lambda: self.tmp / 'build'), \
                 mock.patch.object(config, 'kconfigs_dir', lambda: kc), \
                 mock.patch.object(config, 'repo_root', lambda: REPO), \
-                mock.patch.object(e2e_build, '_run_logged') as build:
+                mock.patch.object(e2e_build, 'run_logged') as build:
             build.return_value = 0
             variant = e2e_plan.VARIANTS['smp-on']
             out = e2e_build.kernel_dir(tree, variant)
@@ -342,11 +342,11 @@ class BuildTest(TmpTestCase):
         """One build per machine: the e2e variants boot the KUnit
         layers' build directories; stock kernels have their own."""
         tree = config.managed_tree()
-        for key, layer in (('on', 'uml'), ('off', 'uml'),
-                           ('smp-on', 'qemu-x86_64-smp'),
-                           ('smp-off', 'qemu-x86_64-smp'),
+        for key, layer in (('on', 'uml'), ('smp-on', 'qemu-x86_64-smp'),
                            ('stock', 'stock-uml'),
-                           ('smp-stock', 'stock-qemu-x86_64-smp')):
+                           ('smp-stock', 'stock-qemu-x86_64-smp'),
+                           ('bench-uml', 'bench-uml'),
+                           ('bench-smp', 'bench-qemu-x86_64-smp')):
             with self.subTest(variant=key):
                 self.assertEqual(e2e_build.kernel_dir(
                     tree, e2e_plan.VARIANTS[key]), config.out_dir(layer))
@@ -361,11 +361,14 @@ class RunBenchTest(TmpTestCase):
         plan = self.tmp / 'bench-plan'
         plan.write_text('dio_bench 30 dio_bench 1\nquiet 5 quiet\n')
         booted: list[tuple[str, Path, Path]] = []
+        installed: list[dict[str, Path]] = []
 
         def run_variant(v: e2e_plan.Variant, kernel: Path, progs: Path,
                         programs: list[e2e_plan.Program], timeout: object,
-                        run_dir: Path, plan_: Path) -> e2e_run.VariantResult:
+                        run_dir: Path, plan_: Path,
+                        files: dict[str, Path]) -> e2e_run.VariantResult:
             booted.append((v.key, run_dir, plan_))
+            installed.append(files)
             out = run_dir / 'root/out'
             out.mkdir(parents=True)
             (out / 'dio_bench.ktap').write_text(f'# figures {v.key}\n')
@@ -374,7 +377,7 @@ class RunBenchTest(TmpTestCase):
                        'quiet': e2e_outcome.Ending('not-run')}
             return e2e_run.VariantResult(v, [], True,
                                      e2e_machine.Boot('', 12.5, False, 0), endings,
-                                     problem='hang' if v.key == 'off' else '')
+                                     problem='hang' if v.key == 'stock' else '')
 
         with mock.patch.object(e2e_run, 'root_dir', lambda: self.tmp / 'e2e'), \
                 mock.patch.object(config, 'repo_root', lambda: self.tmp), \
@@ -387,16 +390,17 @@ class RunBenchTest(TmpTestCase):
                                       self.tmp / 'linux')) \
                 as kernel, \
                 mock.patch.object(e2e_run, 'run_variant', run_variant):
-            runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'off') * 3,
+            runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'stock') * 3,
                                  plan=plan)
-        kernel.assert_called_once()       # on and off share one kernel
+        self.assertEqual(kernel.call_count, 2)    # once per kernel
         e2e_dir = self.tmp / 'e2e'
         self.assertEqual(booted, [('on', e2e_dir / 'bench-on-1', plan),
-                                  ('off', e2e_dir / 'bench-off-1', plan),
+                                  ('stock', e2e_dir / 'bench-stock-1', plan),
                                   ('on', e2e_dir / 'bench-on-2', plan),
                                   ('on', e2e_dir / 'bench-on-3', plan)])
+        self.assertEqual(installed, [{}] * 4)
         self.assertEqual([(r.variant.key, r.number) for r in runs],
-                         [('on', 1), ('off', 1), ('on', 2), ('on', 3)])
+                         [('on', 1), ('stock', 1), ('on', 2), ('on', 3)])
         self.assertEqual(runs[0].output, {'dio_bench': '# figures on\n'})
         self.assertEqual(runs[1].problem, 'hang')
         self.assertEqual(runs[0].seconds, 12.5)

@@ -10,6 +10,7 @@ from .helpers import TmpTestCase, make_kernel_like_repo, sh
 from pcltools import config, gitutil, stocktree
 from pcltools.e2e import cli as e2e_cli
 from pcltools.e2e import machine as e2e_machine
+from pcltools.e2e import plan as e2e_plan
 from pcltools.e2e import qemumachine
 from pcltools.e2e import table
 from pcltools.errors import Exit, PclError
@@ -100,8 +101,20 @@ class TableTest(TmpTestCase):
 
 
 class VariantChoiceTest(TmpTestCase):
+    def test_only_the_stock_kernels_are_booted_as_stock(self) -> None:
+        """init tells the programs which kernel they run by STOCK_PARAM
+        alone: the stock variants pass it, no other does, and init looks
+        for that very string."""
+        for key, v in e2e_plan.VARIANTS.items():
+            with self.subTest(variant=key):
+                self.assertEqual(e2e_plan.STOCK_PARAM in v.boot_args,
+                                 v.stock)
+        init = (Path(__file__).resolve().parents[2] / 'tests/e2e/init.c')
+        self.assertIn(f'#define STOCK_PARAM\t"{e2e_plan.STOCK_PARAM}"',
+                      init.read_text())
+
     def choose(self, **flags: bool) -> list[str]:
-        names = ('all', 'stock', 'on', 'off', 'smp', 'uml')
+        names = ('all', 'stock', 'on', 'smp', 'uml')
         args = argparse.Namespace(**{n: flags.get(n, False) for n in names})
         return [v.key for v in e2e_cli._variants(args)]
 
@@ -109,23 +122,22 @@ class VariantChoiceTest(TmpTestCase):
         self.assertEqual(self.choose(), ['on'])
         self.assertEqual(self.choose(stock=True, on=True),
                          ['stock', 'on'])
-        self.assertEqual(self.choose(smp=True, stock=True, off=True),
-                         ['smp-stock', 'smp-off'])
+        self.assertEqual(self.choose(smp=True, stock=True),
+                         ['smp-stock'])
         self.assertEqual(self.choose(smp=True, uml=True),
                          ['on', 'smp-on'])
         self.assertEqual(self.choose(all=True),
-                         ['stock', 'on', 'off', 'smp-stock', 'smp-on',
-                          'smp-off'])
-        self.assertEqual(self.choose(off=True, on=True, smp=True,
+                         ['stock', 'on', 'smp-stock', 'smp-on'])
+        self.assertEqual(self.choose(stock=True, on=True, smp=True,
                                      uml=True),
-                         ['on', 'off', 'smp-on', 'smp-off'])
+                         ['stock', 'on', 'smp-stock', 'smp-on'])
 
 
 class QemuMachineTest(TmpTestCase):
     def test_command_boots_the_root_image_with_the_test_disk(self) -> None:
         cmd = qemumachine.command(Path('/k/bzImage'), Path('/r/root.img'),
                                   Path('/r/disk.img'), ['-accel', 'tcg'],
-                                  ('ext2.pagecache_lock=0',))
+                                  ('pcl_e2e.stock=1',))
         self.assertEqual(cmd[cmd.index('-smp') + 1], '2')
         drives = [cmd[i + 1] for i, a in enumerate(cmd) if a == '-drive']
         self.assertEqual(drives, ['file=/r/root.img,format=raw,if=virtio',
@@ -133,7 +145,7 @@ class QemuMachineTest(TmpTestCase):
         append = cmd[cmd.index('-append') + 1].split()
         for arg in ('root=/dev/vda', 'init=/init', 'pcl_e2e.disk=vdb',
                     'pcl_e2e.exit=reboot', 'kunit.enable=0',
-                    'ext2.pagecache_lock=0'):
+                    'pcl_e2e.stock=1'):
             self.assertIn(arg, append)
 
     def test_out_is_copied_back_from_the_root_image(self) -> None:

@@ -1,12 +1,15 @@
 """make bench: run the benchmarks and print their figures.
 
-The kernel side (mm/pagecache_lock_bench.c, CONFIG_PAGECACHE_LOCK_BENCHMARK)
-prints one `pcl-bench: {"name": ..., "unit": ..., "value": ...}` line per
-figure. This module runs it on UML and on QEMU x86_64 SMP, collects those
-lines from each kernel log, measures sizeof(struct address_space) on the
-base tree for the before/after comparison, and prints a table with ratios
-against rw_semaphore and the atomic floor. Then diobench measures O_DIRECT
-write throughput in UML with the mechanism on and off. Each part reports
+The kernel side is a module kept outside the series (bench/, built by
+benchmod against the benchmark kernel) that measures while it loads and
+prints one `pcl-bench: {"name": ..., "unit": ..., "value": ...}` kernel log
+line per figure. This module boots the series built with
+kconfigs/bench.config on UML and on QEMU x86_64 SMP with the end-to-end
+init, which loads it (tests/e2e/lock-bench-plan) and copies the log lines
+into its output; it collects them, measures sizeof(struct address_space)
+on the base tree for the before/after comparison, and prints a table with
+ratios against rw_semaphore and the atomic floor. Then diobench measures
+O_DIRECT write throughput in UML, stock against the series. Each part reports
 what it measured when another fails. It measures; it asserts nothing.
 """
 
@@ -19,12 +22,16 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import config, deps, diobench, gitutil, kunitrun, layers, ui
+from . import benchmod, config, deps, diobench, gitutil, kbuild, layers, ui
+from .e2e import build as e2e_build
+from .e2e import run as e2e_run
+from .e2e.plan import LOCK_BENCH_PLAN, VARIANTS, Variant
 from .errors import Exit, PclError
 
 LINE = re.compile(r'pcl-bench: (\{.*\})\s*$')
-UNCONTENDED = ('atomic_long_inc_dec', 'pagecache_add_get_put',
-               'pagecache_block_get_put', 'rwsem_down_up_read',
+LOCK_PROGRAM = 'lock_bench'     # tests/e2e/lock-bench-plan
+UNCONTENDED = ('atomic_long_inc_dec', 'pagecache_add_lock_unlock',
+               'pagecache_block_lock_unlock', 'rwsem_down_up_read',
                'percpu_rwsem_down_up_read')
 Figures = dict[str, dict[str, float]]
 
@@ -68,14 +75,15 @@ def ratios(figures: Figures) -> dict[str, float]:
 
 def table(machine: str, figures: Figures) -> str:
     rows = [f'{machine}: {int(figures.get("nr_cpus", {}).get("value", 0))} '
-            'CPU(s)', '  uncontended get+put     ns/op  x atomic  x rwsem']
+            'CPU(s)', '  uncontended lock+unlock         ns/op  x atomic  '
+            'x rwsem']
     floor = _ns(figures, 'atomic_long_inc_dec')
     rwsem = _ns(figures, 'rwsem_down_up_read')
     for name in UNCONTENDED:
         ns = _ns(figures, name)
         if ns is None:
             continue
-        rows.append(f'  {name:<24}{ns:7.2f}  {ns / floor if floor else 0:8.2f}'
+        rows.append(f'  {name:<30}{ns:7.2f}  {ns / floor if floor else 0:8.2f}'
                     f'  {ns / rwsem if rwsem else 0:7.2f}')
     rows.append('  contended, threads per state   add ops/s   block ops/s')
     for n in (1, 2, 4):
@@ -87,23 +95,6 @@ def table(machine: str, figures: Figures) -> str:
     return '\n'.join(rows)
 
 
-# The kernel ARCH= of a .config, by the option only that architecture sets.
-_ARCH_OPTIONS = (('CONFIG_UML=y', 'um'), ('CONFIG_X86_64=y', 'x86_64'))
-
-
-def config_arch(dot_config: Path) -> str:
-    """The ARCH= a .config was made for (UML or x86_64, make bench's
-    machines)."""
-    lines = set(dot_config.read_text(errors='replace').splitlines())
-    for option, arch in _ARCH_OPTIONS:
-        if option in lines:
-            return arch
-    raise PclError(Exit.INTERNAL,
-                   f'{dot_config}: not a UML or x86_64 configuration: no '
-                   f'architecture to measure sizeof(struct address_space) '
-                   f'for')
-
-
 def sizeof_cache_name(base: str, arch: str) -> str:
     """The cache file of the base's size, per base commit and ARCH."""
     return f'sizeof-{base[:12]}-{arch}.json'
@@ -113,7 +104,7 @@ def sizeof_address_space(tree: Path, out: Path, dot_config: Path) -> int:
     """sizeof(struct address_space) as compiled in tree, read from the debug
     information of fs/inode.o built with the benchmark's configuration, for
     its architecture."""
-    arch = config_arch(dot_config)
+    arch = kbuild.config_arch(dot_config)
     out.mkdir(parents=True, exist_ok=True)
     (out / '.config').write_bytes(dot_config.read_bytes())
     make = ['make', '-s', f'ARCH={arch}', f'O={out}', '-C', str(tree)]
@@ -139,7 +130,7 @@ def base_sizeof(tree: Path, dot_config: Path) -> int:
     """The same size on the base commit (pcl-base), from a worktree, for
     the architecture of dot_config; cached by base commit and ARCH."""
     base = gitutil.git(tree, 'rev-parse', config.BASE_TAG).strip()
-    arch = config_arch(dot_config)
+    arch = kbuild.config_arch(dot_config)
     cache = config.build_root() / 'bench' / sizeof_cache_name(base, arch)
     if cache.exists():
         return int(json.loads(cache.read_text())['sizeof_address_space'])
@@ -158,6 +149,37 @@ def base_sizeof(tree: Path, dot_config: Path) -> int:
     return size
 
 
+def _module_files(tree: Path) -> e2e_run.RootFiles:
+    """What a benchmark boot installs: the module, built against the
+    variant's kernel."""
+    def files(variant: Variant, kernel_out: Path) -> dict[str, Path]:
+        return {benchmod.ROOT_PATH: benchmod.build(tree, kernel_out)}
+    return files
+
+
+def measure(tree: Path, machine: str) -> tuple[Figures, Variant]:
+    """Boot the machine's benchmark kernel once, load the module, and
+    return its figures."""
+    variant = VARIANTS[f'bench-{machine}']
+    runs = e2e_run.run_bench(tree, (variant.key,), LOCK_BENCH_PLAN,
+                             files=_module_files(tree))
+    where = variant.title
+    if not runs:
+        raise PclError(Exit.INTERNAL, f'{where}: not booted')
+    r = runs[0]
+    log = e2e_run.root_dir() / f'bench-{machine}-1' / 'console.log'
+    if r.problem:
+        raise PclError(Exit.KERNEL_CRASHED, f'{where}: {r.problem} (console: '
+                       f'{log})')
+    figures = parse(r.output.get(LOCK_PROGRAM, ''))
+    if not figures:
+        how = r.endings[LOCK_PROGRAM].how if LOCK_PROGRAM in r.endings \
+            else '?'
+        raise PclError(Exit.INTERNAL, f'{where}: no pcl-bench figures '
+                       f'({LOCK_PROGRAM}: {how}; console: {log})')
+    return figures, variant
+
+
 def kernel_part(tree: Path, machines: list[str], result: dict[str, object],
                 texts: list[str]) -> list[PclError]:
     """The in-kernel benchmark on each machine; a machine that fails is
@@ -166,26 +188,17 @@ def kernel_part(tree: Path, machines: list[str], result: dict[str, object],
     dot_config: Optional[Path] = None
     done: list[str] = []
     for machine in machines:
-        layer = layers.bench_layers()[machine]
         try:
             deps.ensure(['gdb'] + (config.QEMU_PACKAGES if machine == 'smp'
                                    else []))
-            outcome = kunitrun.run(tree, layer, [], scan=False)
-            if outcome.code not in (Exit.OK,):
-                raise PclError(outcome.code,
-                               f'{layer.title}: {outcome.message}')
-            log = outcome.build_dir / 'test.log'
-            figures = parse(log.read_text(errors='replace'))
-            if not figures:
-                raise PclError(Exit.INTERNAL, f'{layer.title}: no pcl-bench '
-                               f'figures in {log}')
+            figures, variant = measure(tree, machine)
         except PclError as e:
             failures.append(e)
             continue
-        result[machine] = {'figures': figures, 'ratios': ratios(figures),
-                           'accelerator': outcome.accel or None}
-        texts.append(table(layer.title, figures))
-        dot_config = dot_config or outcome.build_dir / '.config'
+        kernel_out = e2e_build.kernel_dir(tree, variant)
+        result[machine] = {'figures': figures, 'ratios': ratios(figures)}
+        texts.append(table(variant.title, figures))
+        dot_config = dot_config or kernel_out / '.config'
         done.append(machine)
 
     first = result.get(done[0], {}) if done else {}
@@ -208,7 +221,7 @@ def kernel_part(tree: Path, machines: list[str], result: dict[str, object],
 
 def dio_part(tree: Path, result: dict[str, object],
              texts: list[str]) -> list[PclError]:
-    """O_DIRECT write throughput in UML, mechanism on and off."""
+    """O_DIRECT write throughput in UML, stock and series."""
     try:
         dio, text, problems = diobench.run(tree)
     except PclError as e:
@@ -247,14 +260,14 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                prepare: Callable[[argparse.Namespace], Path]) -> None:
     sp = sub.add_parser('bench', help='run the in-kernel benchmark (UML and '
                         'QEMU SMP) and the O_DIRECT write benchmark (UML, '
-                        'mechanism on and off) and print their figures')
+                        'stock and series) and print their figures')
     kernel_tree_opt(sp)
     sp.add_argument('--machines', default='uml,smp',
                     help='the in-kernel benchmark: comma-separated subset '
                     'of uml,smp (empty: none)')
     sp.add_argument('--no-dio', action='store_true',
                     help='leave out the O_DIRECT write benchmark (UML, '
-                    'mechanism on and off)')
+                    'stock and series)')
     sp.add_argument('--json', metavar='FILE',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')

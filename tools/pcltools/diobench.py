@@ -1,14 +1,14 @@
-"""make bench, direct I/O part: O_DIRECT write throughput on ext2 in UML
-with the page cache lock on and off.
+"""make bench, direct I/O part: O_DIRECT write throughput on ext2 in UML,
+stock 6.12 against the series.
 
-tests/e2e/dio_bench (run by e2e/run.py's run_bench() with tests/e2e/bench-plan, in
-the e2e variants "on" and "off", the latter booted with
-ext2.pagecache_lock=0; BOOTS boots of each, in turn, so that a drifting
-host load weighs on both alike) prints one KTAP diagnostic per
-configuration, `# dio-bench: {"writers": N, "layout": "same"|"separate",
-"mb_s": ...}`. This module reads those lines, merges each variant's boots,
-sets the two variants side by side with on/off ratios, and formats the
-table. It measures; it asserts nothing.
+tests/e2e/dio_bench (run by e2e/run.py's run_bench() with
+tests/e2e/bench-plan, in the e2e variants "stock" and "on", the kernels of
+make e2e; BOOTS boots of each, in turn, so that a drifting host load
+weighs on both alike) prints one KTAP diagnostic per configuration,
+`# dio-bench: {"writers": N, "layout": "same"|"separate", "mb_s": ...}`.
+This module reads those lines, merges each variant's boots, sets the two
+kernels side by side with series/stock ratios, and formats the table. It
+measures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ from typing import Callable, Optional, Union
 
 from . import ui
 from .e2e import run as e2e_run
-from .e2e.plan import OFF_PARAM
 from .errors import Exit, PclError
 
 LINE = re.compile(r'^\s*#\s*dio-bench:\s*(\{.*\})\s*$')
 RESULT = re.compile(r'^\s*(not )?ok \d+ writers_(\d+)_(\w+?)_file\b')
 CONFIGS = ((1, 'same'), (1, 'separate'), (4, 'same'), (4, 'separate'))
 PROGRAM = 'dio_bench'
-BOOTS = 3                   # per variant, alternating: on, off, on, off ...
-ORDER = ('on', 'off') * BOOTS
+BOOTS = 3                   # per variant, alternating: stock, on, stock ...
+ORDER = ('stock', 'on') * BOOTS
 # Figures of a configuration: numbers, strings, lists of numbers (each
 # round's), and 'ok' (every write completed).
 Row = dict[str, Union[float, str, bool, list[float]]]
@@ -72,7 +71,7 @@ def _number(value: object) -> bool:
 
 def spread(row: Optional[Row]) -> Optional[float]:
     """(max - min) / median of the rounds' MB/s: the noise to read the
-    on/off ratio against."""
+    series/stock ratio against."""
     rounds = row.get('mb_s_rounds') if row else None
     if not isinstance(rounds, list) or len(rounds) < 2:
         return None
@@ -132,13 +131,13 @@ def _num(row: Optional[Row], name: str) -> Optional[float]:
         isinstance(value, (int, float)) else None
 
 
-def ratios(on: Rows, off: Rows) -> dict[str, dict[str, float]]:
-    """on/off for throughput and latency, where both are there."""
+def ratios(series: Rows, stock: Rows) -> dict[str, dict[str, float]]:
+    """series/stock for throughput and latency, where both are there."""
     out: dict[str, dict[str, float]] = {}
-    for k in on:
+    for k in series:
         r: dict[str, float] = {}
         for name in ('mb_s', 'lat_us_mean', 'lat_us_p50', 'lat_us_p99'):
-            a, b = _num(on.get(k), name), _num(off.get(k), name)
+            a, b = _num(series.get(k), name), _num(stock.get(k), name)
             if a is not None and b:
                 r[name] = a / b
         if r:
@@ -155,10 +154,10 @@ def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
     return a / b if a is not None and b else None
 
 
-def table(on: Rows, off: Rows, off_param: str = OFF_PARAM) -> str:
-    """The on/off table; '-' where a variant has no figure, '!' after a
-    configuration whose writes failed."""
-    rows = list(on.values()) + list(off.values())
+def table(series: Rows, stock: Rows) -> str:
+    """The stock / series table; '-' where a variant has no figure, '!'
+    after a configuration whose writes failed."""
+    rows = list(series.values()) + list(stock.values())
     block = next((_num(r, 'block') for r in rows if _num(r, 'block')), None)
     duration = next((_num(r, 'duration') for r in rows
                      if _num(r, 'duration')), None)
@@ -169,35 +168,38 @@ def table(on: Rows, off: Rows, off_param: str = OFF_PARAM) -> str:
         f'{block / 1024:g} KiB writes' if block else '',
         f'{nrounds:g} rounds of {duration:g} s per configuration'
         if duration and nrounds else '',
-        f'{boots:g} boots per variant, on and off in turn'
+        f'{boots:g} boots per kernel, stock and series in turn'
         if boots > 1 else '') if x)
     lines = [f'O_DIRECT pwrite on ext2 in UML{f": {what}" if what else ""}',
              f'  {"":<20}{"MB/s (median of rounds)":^34}  '
              f'{"us per write (median)":^26}',
-             f'  {"writers  files":<20}{"on":>8}{"off":>9}{"on/off":>9}'
-             f'{"spread":>8}  {"on":>8}{"off":>9}{"on/off":>9}']
+             f'  {"writers  files":<20}{"stock":>8}{"series":>9}'
+             f'{"ratio":>9}{"spread":>8}  {"stock":>8}{"series":>9}'
+             f'{"ratio":>9}']
     failed = False
     for writers, layout in CONFIGS:
         k = key(writers, layout)
-        a, b = on.get(k), off.get(k)
+        a, b = stock.get(k), series.get(k)
         if a is None and b is None:
             continue
         mark = ''
         if (a and a.get('ok') is False) or (b and b.get('ok') is False):
             mark, failed = '  !', True
         files = 'same file' if layout == 'same' else 'one each'
-        mon, moff = _num(a, 'mb_s'), _num(b, 'mb_s')
-        lon, loff = _num(a, 'lat_us_p50'), _num(b, 'lat_us_p50')
+        mstock, mseries = _num(a, 'mb_s'), _num(b, 'mb_s')
+        lstock, lseries = _num(a, 'lat_us_p50'), _num(b, 'lat_us_p50')
         noise = [x for x in (spread(a), spread(b)) if x is not None]
-        lines.append(f'  {writers:<9}{files:<11}{_cell(mon, 8)}'
-                     f'{_cell(moff, 9)}{_cell(_ratio(mon, moff), 9, ".2f")}'
+        lines.append(f'  {writers:<9}{files:<11}{_cell(mstock, 8)}'
+                     f'{_cell(mseries, 9)}'
+                     f'{_cell(_ratio(mseries, mstock), 9, ".2f")}'
                      f'{_cell(max(noise) * 100 if noise else None, 7, ".0f")}'
                      f'{"%" if noise else " "}'
-                     f'  {_cell(lon, 8)}{_cell(loff, 9)}'
-                     f'{_cell(_ratio(lon, loff), 9, ".2f")}{mark}')
-    lines.append(f'  on: the page cache lock; off: booted with {off_param}')
+                     f'  {_cell(lstock, 8)}{_cell(lseries, 9)}'
+                     f'{_cell(_ratio(lseries, lstock), 9, ".2f")}{mark}')
+    lines.append('  stock: 6.12 as released; series: with the page cache '
+                 'lock; ratio: series / stock')
     lines.append('  spread: (max - min) / median of the rounds\' MB/s, the '
-                 'larger of on and off')
+                 'larger of the two kernels\'')
     lines.append('  the two 1-writer rows are the same workload')
     if failed:
         lines.append('  !: some writes failed (see the dio_bench output)')
@@ -225,22 +227,23 @@ def problems(runs: list[e2e_run.ProgramRun],
 
 
 def run(tree: Path) -> tuple[dict[str, object], str, list[PclError]]:
-    """Boot "on" and "off" in turn, BOOTS times each, with
-    tests/e2e/bench-plan: the JSON part (each variant's merged rows, the
+    """Boot "stock" and "on" in turn, BOOTS times each, with
+    tests/e2e/bench-plan: the JSON part (each kernel's merged rows, the
     ratios, and every boot's own rows), the table, and the problems seen.
     Raises PclError when nothing could be built or booted."""
     start = time.monotonic()
     runs = e2e_run.run_bench(tree, ORDER)
     parsed = [parse(r.output.get(PROGRAM, '')) for r in runs]
-    on, off = (merge([rows for r, rows in zip(runs, parsed)
-                      if r.variant.key == k]) for k in ('on', 'off'))
+    stock, series = (merge([rows for r, rows in zip(runs, parsed)
+                            if r.variant.key == k]) for k in ('stock', 'on'))
     elapsed = time.monotonic() - start
     result: dict[str, object] = {
-        'on': on, 'off': off, 'ratio_on_off': ratios(on, off),
+        'stock': stock, 'series': series,
+        'ratio_series_stock': ratios(series, stock),
         'boots': [{'variant': r.variant.key, 'number': r.number,
                    'uml_seconds': round(r.seconds, 1), 'figures': rows}
                   for r, rows in zip(runs, parsed)],
         'seconds': round(elapsed, 1)}
     ui.info(f'DIO benchmark: {ui.fmt_secs(elapsed)} ({len(runs)} boots, '
             f'UML {ui.fmt_secs(sum(r.seconds for r in runs))})')
-    return result, table(on, off), problems(runs, parsed)
+    return result, table(series, stock), problems(runs, parsed)

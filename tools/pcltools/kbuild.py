@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import config
+from .errors import Exit, PclError
 
 # kunit.py's base configuration for UML, as the check pipeline's builds
 # start from it.
@@ -79,3 +80,19 @@ def uml_config(tree: Path, kunitconfigs: Sequence[Path]) -> str:
     parts = [arch.read_text() if arch.exists() else '']
     parts += [p.read_text() for p in kunitconfigs]
     return '\n'.join(parts) + '\n'
+
+
+# The kernel ARCH= of a .config, by the option only that architecture sets.
+_ARCH_OPTIONS = (('CONFIG_UML=y', 'um'), ('CONFIG_X86_64=y', 'x86_64'))
+
+
+def config_arch(dot_config: Path) -> str:
+    """The ARCH= a .config was made for (UML or x86_64, make bench's
+    machines)."""
+    lines = set(dot_config.read_text(errors='replace').splitlines())
+    for option, arch in _ARCH_OPTIONS:
+        if option in lines:
+            return arch
+    raise PclError(Exit.INTERNAL,
+                   f'{dot_config}: not a UML or x86_64 configuration: no '
+                   f'architecture to build for')

@@ -53,11 +53,16 @@ TEST_LAYERS = ('uml', 'smp')
 
 
 def bench_layers() -> dict[str, Layer]:
-    """make bench's machines for the in-kernel benchmark."""
+    """make bench's machines for the in-kernel benchmark: the series with
+    kconfigs/bench.config (modules, no debug options) and what the
+    end-to-end machines boot with, as the benchmark module is loaded by
+    the end-to-end init (tests/e2e/lock-bench-plan)."""
     kc = config.kconfigs_dir()
+    bench = [kc / 'bench.config', kc / 'e2e.config']
     return {
-        'uml': Layer('bench-uml', 'benchmark on UML', [kc / 'bench.config']),
+        'uml': Layer('bench-uml', 'benchmark on UML',
+                     bench + [kc / 'e2e_uml.config']),
         'smp': Layer('bench-qemu-x86_64-smp', 'benchmark on QEMU x86_64 SMP',
-                     [kc / 'bench.config'],
+                     bench + [kc / 'e2e_qemu.config'],
                      qemu_config=kc / 'qemu_x86_64_smp.py', timeout=900),
     }

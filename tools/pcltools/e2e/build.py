@@ -18,7 +18,7 @@ from ..errors import Exit, PclError
 from .plan import Variant
 
 
-def _run_logged(cmd: list[str], cwd: Path, log: Path, what: str,
+def run_logged(cmd: list[str], cwd: Path, log: Path, what: str,
                 env: Optional[dict[str, str]] = None) -> int:
     """Run cmd with its output in log (never on our stdout)."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,7 @@ def _run_logged(cmd: list[str], cwd: Path, log: Path, what: str,
 def build_programs(src: Path, out: Path) -> Path:
     """make -C tests/e2e O=out: incremental; the first errors on failure."""
     log = out / 'build.log'
-    rc = _run_logged(['make', '-C', str(src), f'O={out}'], src, log,
+    rc = run_logged(['make', '-C', str(src), f'O={out}'], src, log,
                      'Building the e2e programs',
                      dict(os.environ, LC_ALL='C'))
     if rc != 0:
@@ -84,11 +84,18 @@ class Kernel:
     note: str = ''              # options left out (stock)
 
 
+def variant_layer(variant: Variant) -> layers.Layer:
+    """The layer whose kernel the variant boots: a KUnit layer, or make
+    bench's machine for the benchmark variants."""
+    table = layers.bench_layers() if variant.bench else layers.all_layers()
+    return table[variant.layer]
+
+
 def kernel_dir(tree: Path, variant: Variant) -> Path:
     """The KUnit layer's build directory; build/out/stock-<layer> for the
     stock kernel (a user's tree gets its own, as build directories are
     named)."""
-    layer = layers.all_layers()[variant.layer]
+    layer = variant_layer(variant)
     name = f'stock-{layer.name}' if variant.stock else layer.name
     return kbuild.build_dir(tree, name)
 
@@ -98,7 +105,7 @@ def build_kernel(tree: Path, variant: Variant,
     """kunit.py build for the variant's layer; skipped when the stamp
     matches.  The stock kernel: the stock tree, the layer's kunitconfigs
     cut to the options it knows."""
-    layer = layers.all_layers()[variant.layer]
+    layer = variant_layer(variant)
     out = kernel_dir(tree, variant)
     fragments = list(layer.kunitconfigs)
     for frag in fragments:
@@ -132,7 +139,7 @@ def build_kernel(tree: Path, variant: Variant,
     cmd = kbuild.kunit_command(src, 'build', out, fragments,
                                layer.qemu_config)
     log = out / 'build.log'
-    rc = _run_logged(cmd, src, log, f'Building the {what}', kbuild.env())
+    rc = run_logged(cmd, src, log, f'Building the {what}', kbuild.env())
     if rc != 0 or not binary.exists():
         text = log.read_text(errors='replace')
         problem = buildlog.config_problem(text)

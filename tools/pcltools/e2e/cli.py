@@ -9,18 +9,18 @@ from typing import Callable
 
 from .. import config, ui
 from ..errors import Exit, PclError
-from .plan import ALL_VARIANTS, OFF_PARAM, PLAN, VARIANTS
+from .plan import ALL_VARIANTS, PLAN, VARIANTS
 from .plan import Variant
 from .plan import read_plan, select
 from .run import Options, run
 
 
 def _variants(args: argparse.Namespace) -> list[Variant]:
-    """--stock/--on/--off choose the kernels (default --on), --smp and
+    """--stock/--on choose the kernels (default --on), --smp and
     --uml the machines (default UML; both when both are given)."""
     if args.all:
         return [VARIANTS[k] for k in ALL_VARIANTS]
-    kinds = [k for k in ('stock', 'on', 'off') if getattr(args, k)] or ['on']
+    kinds = [k for k in ('stock', 'on') if getattr(args, k)] or ['on']
     prefixes = (['smp-'] if args.smp else []) + \
         ([''] if args.uml or not args.smp else [])
     keys = [p + k for k in kinds for p in prefixes]
@@ -51,7 +51,7 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                         'tree, and the stock base built with the same '
                         'configuration), boot each with the programs as '
                         'init, count their KTAP and print the case-by-kernel '
-                        'table. Kernels: --stock, --on (default), --off; '
+                        'table. Kernels: --stock, --on (default); '
                         'machines: --uml (default), --smp (lockdep and '
                         'KASAN).')
     kernel_tree_opt(sp)
@@ -59,16 +59,14 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                     help='the pristine base (tag pcl-base) built with the '
                     'same configuration')
     sp.add_argument('--on', action='store_true',
-                    help='the series, mechanism on (the default)')
-    sp.add_argument('--off', action='store_true',
-                    help=f'the series booted with {OFF_PARAM}')
+                    help='the series (the default)')
     sp.add_argument('--smp', action='store_true',
                     help='on QEMU x86_64 with 2 vCPUs (make run-smp\'s '
                     'kernel: lockdep, KASAN) instead of UML')
     sp.add_argument('--uml', action='store_true',
                     help='on UML (the default; with --smp: both)')
     sp.add_argument('--all', action='store_true',
-                    help='stock, on and off on both machines (as make test)')
+                    help='stock and on, on both machines (as make test)')
     sp.add_argument('--only', metavar='PROGRAMS',
                     help='comma-separated programs from tests/e2e/plan')
     sp.add_argument('--timeout', type=int, metavar='SECONDS',

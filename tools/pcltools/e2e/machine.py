@@ -72,12 +72,17 @@ def make_image(image: Path, label: str = 'pcl-e2e',
 
 
 def prepare_root(root: Path, progs: Path, programs: list[Program],
-                 plan: Path = PLAN) -> None:
-    """The hostfs root: /init, /bin/<program>, /plan, empty /out."""
+                 plan: Path = PLAN,
+                 files: Optional[dict[str, Path]] = None) -> None:
+    """The hostfs root: /init, /bin/<program>, /plan, empty /out, and
+    files (path in the root: the file to copy there, such as a module)."""
     shutil.rmtree(root / 'out', ignore_errors=True)
     for sub in ('bin', 'out', 'dev', 'mnt', 'proc', 'sys'):
         (root / sub).mkdir(parents=True, exist_ok=True)
     _install(progs / 'init', root / 'init')
+    for where, src in (files or {}).items():
+        (root / where).parent.mkdir(parents=True, exist_ok=True)
+        _install(src, root / where)
     for prog in {p.argv[0] for p in programs}:
         if not (progs / prog).is_file():
             raise PclError(Exit.USAGE, f'{plan}: program {prog} is not '

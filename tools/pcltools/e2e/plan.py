@@ -1,17 +1,22 @@
-"""tests/e2e/plan and tests/e2e/bench-plan: the programs, in the order
-init runs them, with their time limits; and the variants a kernel is
-booted in.  A variant is a machine (UML, or QEMU x86_64 SMP), a kernel
-and a command line:
+"""tests/e2e/plan, tests/e2e/bench-plan and tests/e2e/lock-bench-plan:
+the programs, in the order init runs them, with their time limits; and
+the variants a kernel is booted in.  A variant is a machine (UML, or QEMU
+x86_64 SMP), a kernel and a command line:
 
   stock     the pristine base (tag pcl-base) built with the series'
             configuration: what the series is measured against
-  on        the series, the mechanism on
-  off       the series booted with ext2.pagecache_lock=0
+  on        the series
 
 The series' kernels are those of make test's KUnit layers (layers.py),
-booted with kunit.enable=0; smp-stock, smp-on and smp-off are the same on
-QEMU, where the kernels carry the debug configs (lockdep, KASAN): the
-programs run under lockdep there.  make test runs them all."""
+booted with kunit.enable=0; smp-stock and smp-on are the same on QEMU,
+where the kernels carry the debug configs (lockdep, KASAN): the programs
+run under lockdep there.  make test runs them all.  The stock kernel is
+booted with STOCK_PARAM, which tells init (and through it the programs)
+which kernel it runs: the series has no switch to look at.
+
+make bench's in-kernel benchmark boots bench-uml and bench-smp: the
+series built with kconfigs/bench.config (no debug options), loading the
+benchmark module (bench/) with tests/e2e/lock-bench-plan."""
 
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ from ..errors import Exit, PclError
 SOURCES = Path('tests/e2e')
 PLAN = SOURCES / 'plan'
 BENCH_PLAN = SOURCES / 'bench-plan'     # make bench's programs
-BENCH_VARIANTS = ('on', 'off')
-OFF_PARAM = 'ext2.pagecache_lock=0'
+LOCK_BENCH_PLAN = SOURCES / 'lock-bench-plan'    # the benchmark module
+BENCH_VARIANTS = ('stock', 'on')
+STOCK_PARAM = 'pcl_e2e.stock=1'
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Variant:
     layer: str                  # key of layers.all_layers(): its kernel
     stock: bool = False         # built from the stock tree instead
     boot_args: tuple[str, ...] = ()
+    bench: bool = False         # layer from layers.bench_layers()
 
     @property
     def column(self) -> str:
@@ -54,19 +61,20 @@ def _variants() -> dict[str, Variant]:
                                  ('smp-', 'smp', 'QEMU x86_64 SMP')):
         suite = 'e2e_smp' if prefix else 'e2e'
         for v in (Variant('stock', f'{suite}_stock', 'stock 6.12', layer,
-                          stock=True),
-                  Variant('on', suite, 'series, mechanism on', layer),
-                  Variant('off', f'{suite}_off', f'series, {OFF_PARAM}',
-                          layer, boot_args=(OFF_PARAM,))):
+                          stock=True, boot_args=(STOCK_PARAM,)),
+                  Variant('on', suite, 'series', layer)):
             out[prefix + v.key] = Variant(prefix + v.key, v.name,
                                           f'{where}: {v.title}', layer,
                                           v.stock, v.boot_args)
+        out[f'bench-{layer}'] = Variant(f'bench-{layer}', f'bench_{layer}',
+                                        f'{where}: series, benchmark '
+                                        'configuration', layer, bench=True)
     return out
 
 
 VARIANTS = _variants()
 # make test's variants, and --all's, in the order they boot.
-ALL_VARIANTS = ('stock', 'on', 'off', 'smp-stock', 'smp-on', 'smp-off')
+ALL_VARIANTS = ('stock', 'on', 'smp-stock', 'smp-on')
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,15 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Callable, Optional, Sequence, TextIO
 
 from .. import config, deps, junit, kbuild, kernlog, ktap, tally, ui
 from ..errors import Exit, PclError
 from . import build, machine, outcome, qemumachine, table
 from .machine import Boot
 from .outcome import Ending
-from .plan import (ALL_VARIANTS, BENCH_PLAN, BENCH_VARIANTS, OFF_PARAM, PLAN,
-                   SOURCES, VARIANTS, Program, Variant, read_plan)
-
+from .plan import (ALL_VARIANTS, BENCH_PLAN, BENCH_VARIANTS, PLAN, SOURCES,
+                   VARIANTS, Program, Variant, read_plan)
 
 
 def root_dir() -> Path:
@@ -55,11 +54,11 @@ def _command(variant: Variant, kernel: Path, run_dir: Path, root: Path,
 
 def run_variant(variant: Variant, kernel: Path, progs: Path,
                 programs: list[Program], timeout: Optional[int],
-                run_dir: Optional[Path] = None, plan: Path = PLAN) -> \
-        VariantResult:
+                run_dir: Optional[Path] = None, plan: Path = PLAN,
+                files: Optional[dict[str, Path]] = None) -> VariantResult:
     run_dir = run_dir or root_dir() / variant.name
     root = run_dir / 'root'
-    machine.prepare_root(root, progs, programs, plan)
+    machine.prepare_root(root, progs, programs, plan, files)
     image = run_dir / 'disk.img'
     machine.make_image(image)
     limit = float(timeout or machine.wall_limit(programs) +
@@ -73,15 +72,6 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     if variant.smp:
         qemumachine.copy_out(run_dir / 'root.img', root)
         (run_dir / 'root.img').unlink(missing_ok=True)
-    absent = 'parameters/pagecache_lock: absent' in boot_.console
-    if OFF_PARAM in variant.boot_args and absent:
-        ui.warn(f'this kernel\'s ext2 has no pagecache_lock parameter: '
-                f'{OFF_PARAM} switched nothing off (the series does not '
-                'let ext2 opt in yet)')
-    if variant.stock and 'parameters/pagecache_lock: ' in boot_.console \
-            and not absent:
-        ui.warn('the stock kernel\'s ext2 has a pagecache_lock parameter: '
-                'the stock tree is not the pristine base')
     endings = outcome.read_status(root / 'out/status', programs)
     ktap, ok = outcome.variant_ktap(variant, programs, root / 'out', endings,
                                     boot_, limit)
@@ -110,22 +100,30 @@ class ProgramRun:
     problem: str                # hang or crash, or ''
 
 
+# What a benchmark boot installs in the root besides the programs: from
+# the variant and its kernel's build directory, root path -> host file.
+RootFiles = Callable[[Variant, Path], dict[str, Path]]
+
+
 def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
-              plan: Path = BENCH_PLAN,
-              timeout: Optional[int] = None) -> list[ProgramRun]:
-    """Boot the variants in order (a key may come back: on, off, on, off
-    ... spreads a drifting host load over both) with the programs of plan
-    (tests/e2e/bench-plan) and return their outputs.  Run directories:
-    build/out/e2e/bench-<key>-<number>, without the disk image.  A
-    variant whose boot hung or crashed is not booted again.  The kernels
-    and programs are those of make e2e, built as it builds them.  Nothing
-    here judges the outputs."""
+              plan: Path = BENCH_PLAN, timeout: Optional[int] = None,
+              files: Optional[RootFiles] = None) -> list[ProgramRun]:
+    """Boot the variants in order (a key may come back: stock, on, stock,
+    on ... spreads a drifting host load over both) with the programs of
+    plan (tests/e2e/bench-plan) and return their outputs.  Run
+    directories: build/out/e2e/bench-<key>-<number>, without the disk
+    image.  A variant whose boot hung or crashed is not booted again.  The
+    kernels and programs are those of make e2e, built as it builds them;
+    files, when given, is asked once per kernel, after its build, what
+    else its boots install in the root.  Nothing here judges the
+    outputs."""
     deps.ensure(config.E2E_PACKAGES)
     machine.find_mke2fs()
     programs = read_plan(config.repo_root() / plan)
     progs = build.build_programs(config.repo_root() / SOURCES,
                            root_dir() / 'progs')
     kernels: dict[str, Path] = {}
+    installs: dict[str, dict[str, Path]] = {}
     runs: list[ProgramRun] = []
     for key in order:
         v = VARIANTS[key]
@@ -134,10 +132,12 @@ def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
         kdir = str(build.kernel_dir(tree, v))
         if kdir not in kernels:
             kernels[kdir] = build.build_kernel(tree, v).binary
+            installs[kdir] = files(v, Path(kdir)) if files else {}
         number = 1 + sum(r.variant.key == key for r in runs)
-        run_dir = root_dir() / f'bench-{v.key}-{number}'
+        run_dir = root_dir() / f'bench-{v.key.removeprefix("bench-")}-' \
+            f'{number}'
         res = run_variant(v, kernels[kdir], progs, programs, timeout,
-                          run_dir, plan)
+                          run_dir, plan, installs[kdir])
         (run_dir / 'disk.img').unlink(missing_ok=True)
         out = run_dir / 'root' / 'out'
         output = {p.name: (out / f'{p.name}.ktap').read_text(

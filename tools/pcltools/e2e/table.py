@@ -1,5 +1,5 @@
 """The stock / series table of the end-to-end layer: every case of every
-program, one column per variant booted (stock, series, knob off, ...),
+program, one column per variant booted (stock, series, on each machine),
 and the figures the programs print ('# figures: name=value ...' and the
 '# stale_reads mode=M total=N' lines; those of a control run with an
 injected fault, mode=injected, apart) with the kernel's "invalidation
@@ -19,7 +19,7 @@ PROGRAM = re.compile(r'^(not )?ok \d+ (\S+)(?:\s+#\s*(.*))?')
 FIGURES = re.compile(r'^    # figures: (.*)')
 START = re.compile(r'e2e: start (\S+)')
 
-LEGEND = ('ok: the case passed. On stock and with the knob off, a case '
+LEGEND = ('ok: the case passed. On stock, a case '
           'that demonstrates the fix passes when it sees the failure it '
           'demonstrates (a stock kernel that stops failing is reported).')
 
