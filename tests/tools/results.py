@@ -39,9 +39,12 @@ def kunit_passing(where: str = 'tip') -> KunitResult:
 
 
 def bot_passing(step: StepResult) -> StepResult:
-    """The step with kernel-doc, Fixes: tags and subject run and clean."""
+    """The step with kernel-doc, rst, Fixes: tags and subject run and
+    clean."""
     step.kerneldoc = Check(ran=True, checked='mm/pagecache_lock.c',
                            before=0, now=0)
+    step.rst = Check(ran=True, checked='no .rst file touched', before=0,
+                     now=0)
     step.fixes = Check(ran=True, checked='no tag')
     step.subject_check = Check(ran=True, checked=f'"{step.title}"')
     return step

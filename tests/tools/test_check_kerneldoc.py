@@ -269,7 +269,7 @@ class VerdictTest(TmpTestCase):
         self.assertEqual(case.status, 'PASS')
         self.assertIn("'y' not described in 'f' (mm/filemap.c:10)",
                       case.message)
-        self.assertIn('2/3  ok     0/1/0             warn   warn', report.text(
+        self.assertIn('2/3  ok     0/1/0             warn   warn  ok', report.text(
             result))
 
     def test_not_run_fails(self) -> None:
@@ -279,5 +279,5 @@ class VerdictTest(TmpTestCase):
         verdict.verdict(result)
         self.assertEqual(result.code, 1)
         self.assertEqual(result.verdict, 'FAIL: kernel-doc did not run on 1/3')
-        self.assertIn('1/3  ok     0/0/0             ok     err', report.text(
+        self.assertIn('1/3  ok     0/0/0             ok     err   ok', report.text(
             result))

@@ -120,7 +120,7 @@ class GoodInputTest(ValidateTestCase):
                          ['mm: add p1', 'mm: add p2', 'mm: add the new suite'])
         self.assertTrue(all(s.applies == 'yes' and s.builds == 'yes'
                             for s in result.steps), text)
-        self.assertIn('  1/3  ok     0/0/0             ok     ok    ok     '
+        self.assertIn('  1/3  ok     0/0/0             ok     ok    ok    ok     '
                       'ok    mm: add p1', text)
         self.assertIn('KUnit (UML) at the tip: 6 passed, 0 failed', text)
         self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 2 added, '
@@ -272,7 +272,7 @@ class GoodInputTest(ValidateTestCase):
         # The bot's checks run at every patch all the same.
         self.assertEqual({c.outcome for s in result.steps
                           for _, _, c in s.bot_checks()}, {'pass'})
-        self.assertIn('  1/3  ok     0/0/0             --     ok    ok     '
+        self.assertIn('  1/3  ok     0/0/0             --     ok    ok    ok     '
                       'ok    mm: add p1', text)
         self.assertIn('Note: per-patch builds are off here', text)
         self.assertIn('built there', result.steps[2].build_detail)
@@ -375,7 +375,8 @@ class BadInputTest(ValidateTestCase):
         self.assertEqual(step.kerneldoc.note,
                          'not run: the patch does not apply')
         self.assertTrue(step.fixes.ran and step.subject_check.ran)
-        self.assertIn('  2/3  FAIL   0/0/0             --     --    ok     ok',
+        self.assertIn('  2/3  FAIL   0/0/0             --     --    --    ok     '
+                      'ok',
                       text)
         self.assertUntouched()
 
@@ -390,7 +391,7 @@ class BadInputTest(ValidateTestCase):
         self.assertEqual(result.code, Exit.BUILD_FAILED, text)
         self.assertEqual([s.builds for s in result.steps],
                          ['yes', 'no', 'yes'])
-        self.assertIn('  2/3  ok     0/0/0             FAIL   ok    ok     '
+        self.assertIn('  2/3  ok     0/0/0             FAIL   ok    ok    ok     '
                       'ok    mm: add p2, broken', text)
         self.assertIn("src/p2.c:1:23: error: 'x' undeclared", text)
         self.assertIn('  3/3  ok     1/0/0             ok', text)
@@ -457,12 +458,14 @@ class BotChecksTest(ValidateTestCase):
         self.assertEqual(result.code, Exit.TESTS_FAILED, text)
         self.assertIn('Result: FAIL: Fixes: tag errors in 2/4; subject errors '
                       'in 3/4', text)
-        for row in ('  1/4  ok     0/0/0             ok     warn  ok     ok'
-                    '    mm: add doc.c',
-                    '  2/4  ok     0/0/0             ok     ok    FAIL   ok',
-                    '  3/4  ok     0/0/0             ok     ok    ok     FAIL'
-                    '  add p3.',
-                    '  4/4  ok     0/0/0             ok     ok    note   ok'):
+        for row in ('  1/4  ok     0/0/0             ok     warn  ok    ok     '
+                    'ok    mm: add doc.c',
+                    '  2/4  ok     0/0/0             ok     ok    ok    FAIL   '
+                    'ok',
+                    '  3/4  ok     0/0/0             ok     ok    ok    ok     '
+                    'FAIL  add p3.',
+                    '  4/4  ok     0/0/0             ok     ok    ok    note   '
+                    'ok'):
             self.assertIn(row, text)
         flat = ' '.join(text.split())
         self.assertIn('kernel-doc: src/doc.c: 1 new warnings, 0 new checks '
@@ -572,7 +575,7 @@ class BotChecksTest(ValidateTestCase):
         result, text = self.validate(self.format_patch())
         last = result.steps[-2:]
         self.assertEqual([[c.outcome for _, _, c in s.bot_checks()]
-                          for s in last], [['pass'] * 3] * 2, text)
+                          for s in last], [['pass'] * 4] * 2, text)
 
 
 MISSING_PARAM = """/**

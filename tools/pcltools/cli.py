@@ -45,7 +45,7 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def cmd_deps(args: argparse.Namespace) -> int:
-    pkgs = config.BUILD_PACKAGES + config.TYPECHECK_PACKAGES
+    pkgs = config.BUILD_PACKAGES + config.TOOLTEST_PACKAGES
     if args.qemu:
         pkgs += config.QEMU_PACKAGES
     if args.e2e:

@@ -31,9 +31,11 @@ QEMU_PACKAGES = ['qemu-system-x86']
 E2E_PACKAGES = ['e2fsprogs']
 # check/validate: b4 sorts mail threads; checkpatch.pl's spdxcheck.py needs
 # Debian's python3 with ply and git.
-CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git']
+CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git', 'python3-docutils']
 # make test's type check of the tools (mypy --strict).
 TYPECHECK_PACKAGES = ['python3-mypy']
+# The tool tests: the type check, and docutils for check/rst.py's tests.
+TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils']
 
 
 def repo_root() -> Path:

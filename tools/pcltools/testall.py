@@ -18,7 +18,7 @@ from .tally import Case, Counts
 
 def unittest_layer(tree: Optional[Path]) -> tuple[Counts, Exit]:
     try:                    # the type check is one of the tool tests
-        deps.ensure(config.TYPECHECK_PACKAGES)
+        deps.ensure(config.TOOLTEST_PACKAGES)
     except PclError as e:
         ui.warn(e.message)
     out = config.build_root() / 'out' / 'unittest.json'

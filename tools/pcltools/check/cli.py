@@ -163,7 +163,7 @@ def _execute(make_context: ContextFactory, onto: list[Path],
 def _prepare_out(output: Optional[str], kind: str) -> Path:
     out = Path(output).expanduser().resolve() if output else \
         default_report_dir(kind)
-    for stale in ('checkpatch', 'kernel-doc', 'build', 'patches'):
+    for stale in ('checkpatch', 'kernel-doc', 'rst', 'build', 'patches'):
         shutil.rmtree(out / stale, ignore_errors=True)
     for stale in ('kunit-tip.log', 'kunit-tip.json', 'input.mbox'):
         (out / stale).unlink(missing_ok=True)
@@ -302,11 +302,13 @@ def add_parsers(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]'
                 ) -> None:
     sp = sub.add_parser(
         'check', help='pre-submit check of patches/: checkpatch, git am, '
-        'kernel-doc, Fixes: tags, subject and a build at every patch, KUnit '
+        'kernel-doc, rst syntax, Fixes: tags, subject and a build at every '
+        'patch, KUnit '
         'at the tip, get_maintainer',
         description='For every patch of patches/ in order: '
-        'scripts/checkpatch.pl --strict, git am, scripts/kernel-doc on the '
-        'touched files (the warnings the patch introduces), the Fixes: tags '
+        'scripts/checkpatch.pl --strict, git am, scripts/kernel-doc and '
+        "docutils' rst parser on the touched files (the warnings the patch "
+        'introduces), the Fixes: tags '
         '(form and commit), the subject (prefix, length, no period), a UML '
         'build of the tree at that patch; then KUnit at the tip and on the '
         'base (delta), and '

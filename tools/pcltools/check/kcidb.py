@@ -9,7 +9,7 @@ kcidb_io/schema/v05_03.py):
 - a build a patch and configuration (one configuration: kunit.py's UML
   one with the series' kunitconfigs), with its status;
 - tests: on every patch's build, checkpatch and the bot's checks
-  (kernel-doc, fixes, subject); on the tip's build, the KUnit run and a
+  (kernel-doc, rst, fixes, subject); on the tip's build, the KUnit run and a
   test a KUnit case.
 
 Every id starts with the origin and a colon; the origin must match the
@@ -263,7 +263,7 @@ def _bot_status(check: Check, result: Result) -> str:
 def _bot_test(s: StepResult, name: str, words: str, check: Check,
               result: Result, build_id: str, ids: _Ids,
               origin: str) -> JsonObj:
-    """A bot check of the patch (kernel-doc, fixes, subject)."""
+    """A bot check of the patch (kernel-doc, rst, fixes, subject)."""
     test: JsonObj = {
         'build_id': build_id, 'id': ids.test(build_id, name),
         'origin': origin, 'path': test_path(name),

@@ -55,9 +55,10 @@ class Checkpatch:
 @dataclass
 class Check:
     """One of the checks a maintainer's bot runs on a patch besides
-    checkpatch (kernel-doc, the Fixes: tags, the subject): what it looked
-    at and its findings. An ERROR fails the patch, a WARNING is reported
-    (as checkpatch's are), a CHECK is a note."""
+    checkpatch (kernel-doc, the rst syntax, the Fixes: tags, the
+    subject): what it looked at and its findings. An ERROR fails the
+    patch, a WARNING is reported (as checkpatch's are), a CHECK is a
+    note."""
     ran: bool = False
     checked: str = ''               # what it looked at, in words
     errors: int = 0
@@ -123,8 +124,8 @@ class Check:
 
 # The bot's checks of a patch: their names in every report format (the
 # JUnit case, the KCIDB test path, the patchwork context) and in words.
-BOT_CHECKS = (('kernel-doc', 'kernel-doc'), ('fixes', 'Fixes: tags'),
-              ('subject', 'subject'))
+BOT_CHECKS = (('kernel-doc', 'kernel-doc'), ('rst', 'rst syntax'),
+              ('fixes', 'Fixes: tags'), ('subject', 'subject'))
 
 
 @dataclass
@@ -148,6 +149,7 @@ class StepResult:
     sha256: str = ''                # of the patch file as applied
     msgid: str = ''                 # its Message-Id, when it has one
     kerneldoc: Check = field(default_factory=Check)
+    rst: Check = field(default_factory=Check)
     fixes: Check = field(default_factory=Check)
     subject_check: Check = field(default_factory=Check)
 
@@ -157,7 +159,7 @@ class StepResult:
 
     def bot_checks(self) -> list[tuple[str, str, Check]]:
         """(name, name in words, result) of the bot's checks, in order."""
-        results = (self.kerneldoc, self.fixes, self.subject_check)
+        results = (self.kerneldoc, self.rst, self.fixes, self.subject_check)
         return [(n, w, c) for (n, w), c in zip(BOT_CHECKS, results)]
 
 

@@ -1,6 +1,6 @@
 """The check/validate result as patchwork checks: per patch, the contexts
-checkpatch, apply, build, kernel-doc, fixes, subject, kunit and
-maintainers, each with a patchwork
+checkpatch, apply, build, kernel-doc, rst, fixes, subject, kunit
+and maintainers, each with a patchwork
 state (success, warning, fail, pending) and a one-line description.
 
 Each check holds the fields of patchwork's REST API
@@ -22,7 +22,7 @@ from ..errors import Exit
 from . import stepdelta
 from .model import Applies, Builds, Check, JsonObj, Result, StepResult
 
-CONTEXTS = ('checkpatch', 'apply', 'build', 'kernel-doc', 'fixes',
+CONTEXTS = ('checkpatch', 'apply', 'build', 'kernel-doc', 'rst', 'fixes',
             'subject', 'kunit', 'maintainers')
 STATES = ('pending', 'success', 'warning', 'fail')
 DESCRIPTION_MAX = 200
@@ -90,6 +90,8 @@ def build(step: StepResult, count: stepdelta.Count,
 _PASSED = {
     'kernel-doc': 'no new kernel-doc warning in {checked} (warnings before: '
                   '{before}, this patch: {now})',
+    'rst': 'no new reStructuredText warning in {checked} (warnings before: '
+           '{before}, this patch: {now})',
     'fixes': 'Fixes: tags: {checked}, each in the right form, naming a '
              'commit below with its subject',
     'subject': 'subject {checked}: a subsystem prefix, at most 75 '
@@ -99,7 +101,7 @@ _PASSED = {
 
 def bot(name: str, words: str, check: Check,
         result: Result) -> tuple[str, str]:
-    """kernel-doc, fixes or subject: fail on errors, warning on
+    """kernel-doc, rst, fixes or subject: fail on errors, warning on
     warnings or checks (as checkpatch's), or when it did not run."""
     outcome = check.outcome
     if outcome == 'pass':

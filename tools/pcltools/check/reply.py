@@ -103,8 +103,8 @@ def lines(result: Result) -> list[str]:
     if result.config:
         out.extend(textwrap.wrap(f'config:    {result.config}', WIDTH,
                                  subsequent_indent=' ' * 11))
-    tested = 'checkpatch.pl --strict, git am, kernel-doc, the Fixes: ' \
-        'tags and the subject, a build at every patch' + \
+    tested = 'checkpatch.pl --strict, git am, kernel-doc, the rst ' \
+        'syntax, the Fixes: tags and the subject, a build at every patch' + \
         (', KUnit at the tip' if result.kunit is not None and
          result.kunit.ran else '') + \
         ', get_maintainer.pl'

@@ -64,16 +64,18 @@ def table(result: Result) -> list[str]:
     rows = []
     width = max([len(s.label) for s in result.steps] + [4])
     rows.append(f'  {"#":>{width}}  apply  checkpatch E/W/C  build  kdoc  '
-                'fixes  subj  subject')
+                'rst   fixes  subj  subject')
     steps = {s.position: s for s in result.steps}
     positions = sorted(set(steps) | set(result.missing))
     for pos in positions:
         if pos in steps:
             s = steps[pos]
-            kdoc, tags, subj = (_bot_cell(c) for _, _, c in s.bot_checks())
+            kdoc, rst, tags, subj = (_bot_cell(c)
+                                     for _, _, c in s.bot_checks())
             rows.append(f'  {s.label:>{width}}  {_apply_cell(s):<5}  '
                         f'{_cp_cell(s):<16}  {_build_cell(s):<5}  '
-                        f'{kdoc:<4}  {tags:<5}  {subj:<4}  {s.title}')
+                        f'{kdoc:<4}  {rst:<4}  {tags:<5}  {subj:<4}  '
+                        f'{s.title}')
         else:
             label = f'{pos}/{result.total}'
             rows.append(f'  {label:>{width}}  (missing from the input)')
@@ -124,7 +126,7 @@ def details(result: Result) -> list[str]:
 
 
 def bot_details(step: StepResult) -> list[str]:
-    """The bot checks' findings of a patch (kernel-doc, Fixes: tags,
+    """The bot checks' findings of a patch (kernel-doc, rst, Fixes: tags,
     subject), most serious first."""
     lines: list[str] = []
     order = {'ERROR': 0, 'WARNING': 1, 'CHECK': 2}
@@ -267,8 +269,8 @@ def text(result: Result) -> str:
     if result.base:
         out.append(f'Base:   {result.base}')
     out.extend(textwrap.wrap(
-        'Checks: checkpatch.pl --strict, git am, kernel-doc, the Fixes: '
-        'tags and the subject, a UML build at every patch, ' +
+        'Checks: checkpatch.pl --strict, git am, kernel-doc, the rst '
+        'syntax, the Fixes: tags and the subject, a UML build at every patch, ' +
         ('KUnit (UML) at the tip and on the base, '
          if result.kunit is not None and result.kunit.ran else '') +
         'get_maintainer.pl', 76,

@@ -1,8 +1,8 @@
 """The per-patch pipeline behind `tools/pcl check` and `tools/pcl validate`.
 
 For every patch, in order: scripts/checkpatch.pl --strict, git am, the
-checks a maintainer's bot runs (scripts/kernel-doc on the touched files,
-the Fixes: tags, the subject) and a UML build of the tree at that patch
+checks a maintainer's bot runs (scripts/kernel-doc and docutils' rst
+parser on the touched files, the Fixes: tags, the subject) and a UML build of the tree at that patch
 (bisectability); then the KUnit
 suites at the tip with the harness's kunit.py run, the same suites on the
 base (cached) for a delta, and scripts/get_maintainer.pl on the series.
@@ -15,7 +15,7 @@ Everything happens in the scratch tree (scratch.py). Cheap re-runs:
   scratch tree), so each step recompiles only what the patch touched,
   through ccache;
 - build results are cached by tree and configuration, checkpatch results
-  by patch and base, kernel-doc's by script and file contents, KUnit
+  by patch and base, kernel-doc's and the rst parser's by script and file contents, KUnit
   results on the base by tree and kunitconfig.
 """
 
@@ -34,7 +34,7 @@ from ..layers import Layer
 from ..mbox import Intake, Patch
 from ..ui import Progress
 from . import (apply, build, checkpatch, fixes, kerneldoc, kunitdelta,
-               maintainers, plaintext, scratch, subject, suites)
+               maintainers, plaintext, rst, scratch, subject, suites)
 from .model import (NOT_BISECTED, Applies, Builds, Check, Context, Delta,
                     KunitResult, Result, StepResult)
 
@@ -155,8 +155,8 @@ def _apply(ctx: Context, tree: Path, patch: Patch, step: StepResult,
 def _bot_checks(ctx: Context, tree: Path, patch: Patch, step: StepResult,
                 history: bool, report_dir: Path, tag: str,
                 progress: Progress, below: Optional[str] = None) -> None:
-    """kernel-doc on the files the patch touches (at its commit and the
-    parent), its Fixes: tags (against the tree below) and its subject
+    """kernel-doc and the rst parser on the files the patch touches (at
+    its commit and the parent), its Fixes: tags (against the tree below) and its subject
     (against the history below the series, below: the series' own
     earlier patches are not the touched files' history)."""
     applied = step.applies == Applies.YES
@@ -166,13 +166,16 @@ def _bot_checks(ctx: Context, tree: Path, patch: Patch, step: StepResult,
     name = patch.path.name if plain == data else \
         f'checkpatch/{step.position:04d}.patch'
     mail = plain.decode(errors='replace')
-    with progress.stage(f'{tag}: kernel-doc, Fixes: tags, subject'):
+    with progress.stage(f'{tag}: kernel-doc, rst, Fixes: tags, subject'):
         if applied:
             step.kerneldoc = kerneldoc.run(
                 ctx, tree, step.commit,
                 report_dir / 'kernel-doc' / f'{step.position:04d}.txt')
+            step.rst = rst.run(ctx, tree, step.commit,
+                               report_dir / 'rst' / f'{step.position:04d}.txt')
         else:
             step.kerneldoc = Check(note='not run: the patch does not apply')
+            step.rst = Check(note='not run: the patch does not apply')
         step.fixes = fixes.check(mail, tree, parent, history,
                                  step.checkpatch, name)
         step.subject_check = subject.check(

@@ -15,7 +15,8 @@ def verdict(result: Result) -> None:
     checkpatch errors, Fixes: tag or subject errors, a check that did not
     run, or failing KUnit cases 1, no case ran 11, unexpected kernel
     reports 10. Warnings (checkpatch's, the compiler's, the kernel-doc
-    warnings a patch introduces) and checks are reported, not failed."""
+    and rst warnings a patch introduces) and checks are reported, not
+    failed."""
     why: list[tuple[Exit, str]] = []
     if result.problems:
         why.append((Exit.USAGE, result.problems[0]))

@@ -1,0 +1,111 @@
+"""A per-file check (kernel-doc, the reStructuredText parser) run on the
+files a patch touches, at the patch and at its parent: the warnings the
+patch introduces.
+
+The files are read from git (`git cat-file blob <commit>:<path>`), so the
+working tree does not have to be at the patch. A warning the patch
+introduces is one whose message appears more often at the patch than at
+the parent, over all the files it touches: a moved or renamed file keeps
+its warnings, a new file has all of its own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Protocol
+
+from .. import gitutil
+from .model import Check
+
+SHOWN = 3                           # files named in Check.checked
+
+
+@dataclass
+class FileWarning:
+    path: str
+    line: int
+    message: str
+    level: str = 'WARNING'          # or CHECK: a note
+
+
+class Tool(Protocol):
+    """The check's tool on one file, through its cache."""
+    cached: bool                    # every output came from the cache
+    problem: str                    # why the last output was None
+
+    def output(self, commit: str, path: str) -> Optional[str]:
+        """The tool's output on path at commit ('' when there is no such
+        file); None when the tool failed."""
+
+
+def touched_files(tree: Path, commit: str, suffixes: tuple[str, ...]
+                  ) -> list[tuple[Optional[str], str]]:
+    """(path at the parent or None for a new file, path at the commit) of
+    the files ending in suffixes that the commit adds, changes, renames
+    or copies."""
+    out = gitutil.git(tree, 'diff-tree', '-r', '-M', '--no-commit-id',
+                      '--name-status', '-z', f'{commit}^', commit)
+    words = out.split('\0')
+    files: list[tuple[Optional[str], str]] = []
+    i = 0
+    while i + 1 < len(words) and words[i]:
+        status = words[i][0]
+        paths = 2 if status in 'RC' else 1
+        names = words[i + 1:i + 1 + paths]
+        i += 1 + paths
+        new = names[-1]
+        if status == 'D' or not new.endswith(suffixes):
+            continue                    # deleted: nothing to check
+        files.append((None if status == 'A' else names[0], new))
+    return files
+
+
+def blob_id(tree: Path, commit: str, path: str) -> Optional[str]:
+    out = gitutil.git(tree, 'rev-parse', '-q', '--verify',
+                      f'{commit}:{path}', check=False).strip()
+    return out or None
+
+
+def compare(tree: Path, commit: str, log: Path, header: str,
+            suffixes: tuple[str, ...], tool: Tool,
+            parse: Callable[[str], list[FileWarning]]) -> Check:
+    """The tool on every touched file at the patch and at the parent;
+    its outputs logged under header; the warnings the patch introduces
+    as findings, the WARNINGs on both sides counted."""
+    check = Check(ran=True)
+    files = touched_files(tree, commit, suffixes)
+    names = [new for _, new in files]
+    check.checked = ', '.join(names[:SHOWN]) + (
+        f' and {len(names) - SHOWN} more' if len(names) > SHOWN else '') \
+        if names else 'no ' + ' or '.join(suffixes) + ' file touched'
+    if not files:
+        check.before = check.now = 0
+        return check
+    logged: list[str] = []
+    before: list[FileWarning] = []
+    after: list[FileWarning] = []
+    for old, new in files:
+        sides = [('at the patch', commit, new, after)]
+        if old is not None:
+            sides.append(('at the parent', f'{commit}^', old, before))
+        for side, rev, path, into in sides:
+            text = tool.output(rev, path)
+            if text is None:
+                check.ran = False
+                check.problem = tool.problem
+                return check
+            logged.append(f'== {path} {side}\n' + (text or '(no warnings)\n'))
+            into.extend(parse(text))
+    check.cached = tool.cached
+    check.before = sum(w.level == 'WARNING' for w in before)
+    check.now = sum(w.level == 'WARNING' for w in after)
+    seen = Counter(w.message for w in before)
+    for w in after:
+        if seen[w.message]:
+            seen[w.message] -= 1
+            continue
+        check.add(w.level, w.message, f'{w.path}:{w.line}')
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f'{header}\n\n' + '\n'.join(logged))
+    return check
