@@ -38,14 +38,10 @@ def kunit_py() -> Path:
 
 
 def with_b4(case: unittest.TestCase) -> None:
-    """b4 for the test: the installed one, else the stand-in in
-    data/fakebin."""
-    if shutil.which('b4'):
-        return
-    path = str(DATA / 'fakebin') + os.pathsep + os.environ.get('PATH', '')
-    patcher = mock.patch.dict(os.environ, {'PATH': path})
-    patcher.start()
-    case.addCleanup(patcher.stop)
+    """The installed b4 (`b4 am`, `b4 prep`), which `tools/pcl deps`
+    installs."""
+    if not shutil.which('b4'):
+        case.fail('b4 is not installed: `tools/pcl deps` installs it')
 
 
 PCL = Path(__file__).resolve().parents[2] / 'tools/pcl'

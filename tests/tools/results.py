@@ -50,6 +50,11 @@ def bot_passing(step: StepResult) -> StepResult:
     return step
 
 
+def b4_passing(n: int) -> Check:
+    return Check(ran=True, checked=f'b4 0.12.0 prep -e, -p: {n} patches and '
+                 'the cover letter')
+
+
 def project_series() -> Result:
     """This project's patches/ (its real subjects and file contents),
     every check passing."""
@@ -79,7 +84,7 @@ def project_series() -> Result:
                            if c.suite != 'pagecache_lock']),
         to=['Maint Ainer <maint@example.org>'],
         cc=['linux-mm@kvack.org', 'linux-fsdevel@vger.kernel.org'],
-        code=0, verdict='PASS', seconds=600.0,
+        b4=b4_passing(n), code=0, verdict='PASS', seconds=600.0,
         started='2026-01-02T03:04:05+00:00')
 
 
@@ -143,5 +148,6 @@ def warnings_series() -> Result:
                 'mm/filemap.c:11')])
     return Result('validate', 'w.mbox', base=BASE_DESC,
                   base_commit=BASE_COMMIT, config=CONFIG, total=3,
-                  steps=steps, kunit=kunit_passing(), code=0, verdict='PASS')
+                  steps=steps, kunit=kunit_passing(), b4=b4_passing(3),
+                  code=0, verdict='PASS')
 

@@ -30,7 +30,7 @@ FAKE_B4 = textwrap.dedent('''\
     args = sys.argv[1:]
     with open(os.environ['FAKE_B4_LOG'], 'a') as f:
         f.write(' '.join(args) + '\\n')
-    if '-m' in args:
+    if '-m' in args or args[:1] != ['am']:     # a local mbox, b4 prep
         here = os.path.dirname(os.path.abspath(__file__))
         path = os.pathsep.join(p for p in os.environ['PATH'].split(os.pathsep)
                                if os.path.abspath(p) != here)

@@ -28,7 +28,8 @@ def problems(data: Any) -> list[str]:
         label = f'{p["position"]}/{p["total"]}'
         contexts = [c['context'] for c in p['checks']]
         if contexts != ['checkpatch', 'apply', 'build', 'kernel-doc',
-                        'rst', 'fixes', 'subject', 'kunit', 'maintainers']:
+                        'rst', 'fixes', 'subject', 'kunit', 'maintainers',
+                        'b4']:
             out.append(f'{label}: contexts {contexts}')
         for c, argv in zip(p['checks'], p['git_pw']):
             if set(c) - API_FIELDS or not {'state', 'context'} <= set(c):

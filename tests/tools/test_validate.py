@@ -122,6 +122,11 @@ class GoodInputTest(ValidateTestCase):
                             for s in result.steps), text)
         self.assertIn('  1/3  ok     0/0/0             ok     ok    ok    ok     '
                       'ok    mm: add p1', text)
+        self.assertEqual(result.b4.outcome,
+                         'pass' if result.title else 'not run', text)
+        self.assertIn('b4 prep: pass: b4 ' if result.title else
+                      'b4 prep: not run: the series has no cover letter',
+                      text)
         self.assertIn('KUnit (UML) at the tip: 6 passed, 0 failed', text)
         self.assertIn('KUnit delta: 0 newly failing, 0 newly passing, 2 added, '
                       '0 removed', text)

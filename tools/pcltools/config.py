@@ -34,8 +34,9 @@ E2E_PACKAGES = ['e2fsprogs']
 CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git', 'python3-docutils']
 # make test's type check of the tools (mypy --strict).
 TYPECHECK_PACKAGES = ['python3-mypy']
-# The tool tests: the type check, and docutils for check/rst.py's tests.
-TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils']
+# The tool tests: the type check, docutils for check/rst.py's tests, b4
+# for the validate tests (b4 am, b4 prep).
+TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils', 'b4']
 
 
 def repo_root() -> Path:

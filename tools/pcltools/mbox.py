@@ -86,6 +86,7 @@ class Intake:
     patches: list[Patch] = field(default_factory=list)
     cover_subject: str = ''
     cover_msgid: str = ''
+    cover_path: Optional[Path] = None   # the cover letter, as a mail
     method: str = ''                # 'b4 am' or 'git mailsplit'
     messages: int = 0
     replies: int = 0
@@ -269,6 +270,7 @@ def _via_b4(mbox: Path, work: Path, result: Intake) -> bool:
         cover_msg = _read(cover, work)
         result.cover_subject = cover_msg.subject
         result.cover_msgid = bare_msgid(cover_msg.msgid)
+        result.cover_path = cover
     result.method = 'b4 am'
     trailers = _b4_trailers(proc.stdout)
     if trailers:
@@ -312,6 +314,7 @@ def _via_numbers(messages: list[_Message], patches: list[_Message],
     if covers:
         result.cover_subject = covers[0].subject
         result.cover_msgid = bare_msgid(covers[0].msgid)
+        result.cover_path = covers[0].path
     numbered = [m for m in chosen if m.tag.number]
     if len(numbered) == len(chosen):
         seen: dict[int, _Message] = {}

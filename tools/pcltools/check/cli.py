@@ -163,7 +163,8 @@ def _execute(make_context: ContextFactory, onto: list[Path],
 def _prepare_out(output: Optional[str], kind: str) -> Path:
     out = Path(output).expanduser().resolve() if output else \
         default_report_dir(kind)
-    for stale in ('checkpatch', 'kernel-doc', 'rst', 'build', 'patches'):
+    for stale in ('checkpatch', 'kernel-doc', 'rst', 'build', 'patches',
+                  'b4'):
         shutil.rmtree(out / stale, ignore_errors=True)
     for stale in ('kunit-tip.log', 'kunit-tip.json', 'input.mbox'):
         (out / stale).unlink(missing_ok=True)
@@ -179,6 +180,7 @@ def check_series(queue: series.Series, out: Path,
     result = Result('check', f'patches/ ({n} patches)', total=n)
     if queue.cover.exists():
         result.title = mbox.read_patch(queue.cover, 0, n).subject
+        intake.cover_path = queue.cover
     _execute(make_context, [], intake, result, out)
     return result
 

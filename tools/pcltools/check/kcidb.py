@@ -9,8 +9,8 @@ kcidb_io/schema/v05_03.py):
 - a build a patch and configuration (one configuration: kunit.py's UML
   one with the series' kunitconfigs), with its status;
 - tests: on every patch's build, checkpatch and the bot's checks
-  (kernel-doc, rst, fixes, subject); on the tip's build, the KUnit run and a
-  test a KUnit case.
+  (kernel-doc, rst, fixes, subject); on the tip's build, b4 prep on the
+  series, the KUnit run and a test a KUnit case.
 
 Every id starts with the origin and a colon; the origin must match the
 schema's origin pattern, checked before anything runs (check_origin)."""
@@ -220,6 +220,11 @@ def submission(result: Result, origin: str = DEFAULT_ORIGIN,
                                       d.checkpatch))
         tests.extend(_bot_test(s, name, words, c, result, build['id'], ids,
                                origin) for name, words, c in s.bot_checks())
+    if result.steps:
+        b4 = _bot_test(result.steps[-1], 'b4', 'b4 prep', result.b4, result,
+                       builds[-1]['id'], ids, origin)
+        b4['comment'] = _text(f'the series: b4 prep: {result.b4.describe()}')
+        tests.append(b4)
     if result.steps and result.kunit is not None:
         tip = builds[-1]['id']
         tests.extend(_kunit_tests(result, tip, ids, origin, start))

@@ -242,6 +242,7 @@ class Result:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     maintainers_problem: str = ''
+    b4: Check = field(default_factory=Check)  # b4 prep takes the series
     fatal: str = ''                 # the pipeline stopped: why
     fatal_code: int = 0
     code: int = 0

@@ -1,6 +1,6 @@
 """The check/validate result as patchwork checks: per patch, the contexts
-checkpatch, apply, build, kernel-doc, rst, fixes, subject, kunit
-and maintainers, each with a patchwork
+checkpatch, apply, build, kernel-doc, rst, fixes, subject, kunit,
+maintainers and b4, each with a patchwork
 state (success, warning, fail, pending) and a one-line description.
 
 Each check holds the fields of patchwork's REST API
@@ -8,7 +8,7 @@ Each check holds the fields of patchwork's REST API
 description; target_url is left out, there is none); beside them, the
 same as `git-pw check create` arguments, to which the patch's id is
 appended. The patch is found by its Message-Id
-(GET /api/patches/?msgid=...). KUnit and get_maintainer.pl
+(GET /api/patches/?msgid=...). KUnit, get_maintainer.pl and b4 prep
 run on the whole series: their checks are the same on every patch and
 say so."""
 
@@ -23,7 +23,7 @@ from . import stepdelta
 from .model import Applies, Builds, Check, JsonObj, Result, StepResult
 
 CONTEXTS = ('checkpatch', 'apply', 'build', 'kernel-doc', 'rst', 'fixes',
-            'subject', 'kunit', 'maintainers')
+            'subject', 'kunit', 'maintainers', 'b4')
 STATES = ('pending', 'success', 'warning', 'fail')
 DESCRIPTION_MAX = 200
 
@@ -94,6 +94,7 @@ _PASSED = {
            '{before}, this patch: {now})',
     'fixes': 'Fixes: tags: {checked}, each in the right form, naming a '
              'commit below with its subject',
+    'b4': '{checked}: the series\' subjects, diffs and cover letter',
     'subject': 'subject {checked}: a subsystem prefix, at most 75 '
                'characters, no trailing period',
 }
@@ -174,7 +175,8 @@ def checks(result: Result) -> JsonObj:
     """The checks of every patch of result, ready to post."""
     deltas = {d.label: d for d in stepdelta.deltas(result)}
     series_wide = [('kunit', *kunit(result)),
-                   ('maintainers', *maintainers(result))]
+                   ('maintainers', *maintainers(result)),
+                   ('b4', *bot('b4', 'b4 prep', result.b4, result))]
     patches = []
     for s in result.steps:
         d = deltas[s.label]

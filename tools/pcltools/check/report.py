@@ -305,6 +305,7 @@ def text(result: Result) -> str:
             out.extend(_addresses('Cc', result.cc))
         elif result.maintainers_problem:
             out.append(f'get_maintainer.pl: {result.maintainers_problem}')
+        out.extend(b4_lines(result))
         out.append('')
         out.extend(stepdelta.lines(result))
     out.append('')
@@ -362,7 +363,24 @@ def counts(result: Result, kunit_cases: bool = True) -> dict[str, Counts]:
                                 'FAIL' if d.newly_failing else 'PASS',
                                 ', '.join(d.newly_failing)))
         layers['kunit'] = kunit
+    if result.steps:
+        series.add_case(Case(group, 'b4 prep', bot_status(result.b4),
+                             bot_message(result.b4)))
     return layers
+
+
+def b4_lines(result: Result) -> list[str]:
+    """b4 prep on the series: what it did, its errors."""
+    b4 = result.b4
+    said = b4.describe() if b4.outcome in ('not run', 'broken') else \
+        f'{b4.outcome}: {b4.describe()}'
+    out = textwrap.wrap(f'b4 prep: {said}', 76, subsequent_indent='  ')
+    for f in b4.findings:
+        out.extend(textwrap.wrap(f'{f.level}: {f.message}' +
+                                 (f' ({f.where})' if f.where else ''), 76,
+                                 initial_indent='  ',
+                                 subsequent_indent='    '))
+    return out
 
 
 def bot_status(check: Check) -> str:

@@ -33,8 +33,9 @@ from ..errors import Exit
 from ..layers import Layer
 from ..mbox import Intake, Patch
 from ..ui import Progress
-from . import (apply, build, checkpatch, fixes, kerneldoc, kunitdelta,
-               maintainers, plaintext, rst, scratch, subject, suites)
+from . import (apply, b4prep, build, checkpatch, fixes, kerneldoc,
+               kunitdelta, maintainers, plaintext, rst, scratch, subject,
+               suites)
 from .model import (NOT_BISECTED, Applies, Builds, Check, Context, Delta,
                     KunitResult, Result, StepResult)
 
@@ -56,7 +57,26 @@ def run(ctx: Context, intake: Intake, result: Result, report_dir: Path,
             choose_suites(ctx, patches, base, result, progress)
         result.config = config_name(ctx)
         _pipeline(ctx, patches, result, base, report_dir, progress)
+        _b4_prep(ctx, patches, intake.cover_path, result, report_dir,
+                 progress)
     return result
+
+
+def _b4_prep(ctx: Context, patches: list[Patch], cover: Optional[Path],
+             result: Result, report_dir: Path, progress: Progress) -> None:
+    """b4 prep on the applied series, when all of it applied."""
+    steps = result.steps
+    if not steps or result.missing or \
+            any(s.applies != Applies.YES for s in steps):
+        why = 'the series is incomplete' if result.missing or not steps \
+            else 'the series does not apply'
+        result.b4 = Check(note=f'not run: {why}')
+        return
+    with progress.stage('b4 prep on the series'):
+        result.b4 = b4prep.run(ctx.scratch, f'{steps[0].commit}^',
+                               steps[-1].commit, patches, cover,
+                               report_dir / 'b4' / 'prep.txt')
+    progress.say(f'b4 prep: {result.b4.describe()}')
 
 
 def config_name(ctx: Context) -> str:

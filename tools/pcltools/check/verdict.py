@@ -12,8 +12,8 @@ def verdict(result: Result) -> None:
     serious first: bad input 2, a patch that does not apply 6, a build
     failure 7, a kunitconfig option the tip does not have 13 (the tool's
     own defaults' are left out before, never this), a kernel crash 8,
-    checkpatch errors, Fixes: tag or subject errors, a check that did not
-    run, or failing KUnit cases 1, no case ran 11, unexpected kernel
+    checkpatch errors, Fixes: tag or subject errors, b4 prep not giving
+    the series back, a check that did not run, or failing KUnit cases 1, no case ran 11, unexpected kernel
     reports 10. Warnings (checkpatch's, the compiler's, the kernel-doc
     and rst warnings a patch introduces) and checks are reported, not
     failed."""
@@ -61,6 +61,11 @@ def verdict(result: Result) -> None:
         if broken:
             why.append((Exit.TESTS_FAILED,
                         f'{words} did not run on {", ".join(broken)}'))
+    if result.b4.errors:
+        why.append((Exit.TESTS_FAILED, 'b4 prep does not give the series '
+                    'back'))
+    elif result.b4.problem:
+        why.append((Exit.TESTS_FAILED, 'b4 prep did not run'))
     if k and k.ran:
         if k.code == Exit.TESTS_FAILED:
             why.append((Exit.TESTS_FAILED, 'KUnit cases fail at the tip'))
