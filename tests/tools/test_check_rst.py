@@ -75,6 +75,11 @@ Page cache
 
    pagecache_add_get(mapping);
 
+.. math::
+   :nowrap:
+
+   \\begin{equation} x \\end{equation}
+
 Functions
 =========
 

@@ -48,7 +48,7 @@ OPAQUE = (
     'c:namespace', 'c:namespace-push', 'c:namespace-pop', 'program',
     'kernel-doc', 'kernel-include', 'kernel-feat', 'kernel-abi',
     'maintainers-include', 'kernel-figure', 'kernel-image', 'kernel-render',
-    'automodule', 'autofunction',
+    'automodule', 'autofunction', 'math',
 )
 # Those whose content is rst: parsed, so that its warnings count.
 NESTED = (
