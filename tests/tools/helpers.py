@@ -117,3 +117,26 @@ class TmpTestCase(unittest.TestCase):
 
     def tearDown(self) -> None:
         self._tmp.cleanup()
+
+
+class RepoTestCase(TmpTestCase):
+    """A test in a tiny git repository, self.repo (tmp/kernel): files
+    written and committed one by one."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.repo = self.tmp / 'kernel'
+        self.repo.mkdir()
+        sh(self.repo, 'git', 'init', '-q', '-b', 'main')
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def commit(self, subject: str, body: str = '') -> str:
+        """Commit everything; the new commit's sha1."""
+        sh(self.repo, 'git', 'add', '-A')
+        sh(self.repo, 'git', 'commit', '-q', '-m', subject,
+           *(['-m', body] if body else []))
+        return sh(self.repo, 'git', 'rev-parse', 'HEAD').strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 from . import results
-from .helpers import TmpTestCase, sh, with_b4
+from .helpers import RepoTestCase, TmpTestCase, sh, with_b4
 from pcltools import mbox
 from pcltools.check import b4prep, model, report, verdict
 
@@ -21,13 +21,10 @@ COVER_TEXT = '''The page cache lock, in two patches.
 The end.'''
 
 
-class B4PrepTest(TmpTestCase):
+class B4PrepTest(RepoTestCase):
     def setUp(self) -> None:
         super().setUp()
         with_b4(self)
-        self.repo = self.tmp / 'kernel'
-        self.repo.mkdir()
-        sh(self.repo, 'git', 'init', '-q', '-b', 'main')
         self.write('mm/a.c', 'int a;\n')
         self.base = self.commit('base')
         self.write('mm/a.c', 'int a;\nint b;\n')
@@ -43,17 +40,6 @@ class B4PrepTest(TmpTestCase):
                          .replace('*** BLURB HERE ***', COVER_TEXT))
         self.cover = cover
         self.log = self.tmp / 'report/b4/prep.txt'
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def commit(self, subject: str, body: str = '') -> str:
-        sh(self.repo, 'git', 'add', '-A')
-        sh(self.repo, 'git', 'commit', '-q', '-m', subject,
-           *(['-m', body] if body else []))
-        return sh(self.repo, 'git', 'rev-parse', 'HEAD').strip()
 
     def patches(self) -> list[mbox.Patch]:
         files = sorted(self.out.glob('000[1-9]-*.patch'))

@@ -10,7 +10,7 @@ from unittest import mock
 
 from . import kernel_fixture as kf
 from . import results
-from .helpers import TmpTestCase, sh
+from .helpers import RepoTestCase, TmpTestCase, sh
 from pcltools.check import kerneldoc, model, report, verdict
 
 DOCUMENTED = '''/**
@@ -75,30 +75,18 @@ int new_neg(int x)
 '''
 
 
-class KernelDocTest(TmpTestCase):
+class KernelDocTest(RepoTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.repo = self.tmp / 'kernel'
         kf.write_exec(self.repo / 'scripts/kernel-doc',
                       kf.KERNEL_DOC.read_text())
         self.write('mm/calc.c', DOCUMENTED + OLD_WARNING)
         self.write('README', 'a tree\n')
-        sh(self.repo, 'git', 'init', '-q', '-b', 'main')
         self.commit('base')
         self.ctx = model.Context(source=self.repo, base_ref='main',
                                  base_desc='a tree', state=self.tmp / 'state',
                                  kunitconfigs=[])
         self.log = self.tmp / 'report/kernel-doc/0001.txt'
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def commit(self, subject: str) -> str:
-        sh(self.repo, 'git', 'add', '-A')
-        sh(self.repo, 'git', 'commit', '-q', '-m', subject)
-        return sh(self.repo, 'git', 'rev-parse', 'HEAD').strip()
 
     def run_check(self, commit: str) -> model.Check:
         return kerneldoc.run(self.ctx, self.repo, commit, self.log)

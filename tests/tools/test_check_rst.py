@@ -11,7 +11,7 @@ import sys
 from unittest import mock
 
 from . import results
-from .helpers import TmpTestCase, sh
+from .helpers import RepoTestCase, TmpTestCase, sh
 from pcltools.check import model, report, rst, verdict
 
 GOOD = '''==========
@@ -94,31 +94,19 @@ Copyright |copy| the authors.
 '''
 
 
-class RstTest(TmpTestCase):
+class RstTest(RepoTestCase):
     def setUp(self) -> None:
         super().setUp()
         if rst.interpreter() is None:
             self.fail('docutils is missing: `tools/pcl deps --check` '
                       f'installs {rst.PACKAGE}')
-        self.repo = self.tmp / 'kernel'
         self.write('Documentation/mm/pcl.rst', GOOD + OLD_WARNING)
         self.write('README', 'a tree\n')
-        sh(self.repo, 'git', 'init', '-q', '-b', 'main')
         self.commit('base')
         self.ctx = model.Context(source=self.repo, base_ref='main',
                                  base_desc='a tree', state=self.tmp / 'state',
                                  kunitconfigs=[])
         self.log = self.tmp / 'report/rst/0001.txt'
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def commit(self, subject: str) -> str:
-        sh(self.repo, 'git', 'add', '-A')
-        sh(self.repo, 'git', 'commit', '-q', '-m', subject)
-        return sh(self.repo, 'git', 'rev-parse', 'HEAD').strip()
 
     def run_check(self, commit: str) -> model.Check:
         return rst.run(self.ctx, self.repo, commit, self.log)
