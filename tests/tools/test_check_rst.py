@@ -129,6 +129,23 @@ class RstTest(RepoTestCase):
         self.assertIn('== Documentation/mm/pcl.rst at the parent', log)
         self.assertIn('Inline literal start-string without end-string.', log)
 
+    def test_the_new_warning_is_named_not_the_one_that_moved(self) -> None:
+        old = GOOD + '''
+Old section
+=====
+'''
+        self.write('Documentation/mm/pcl.rst', old)
+        self.commit('docs: an old short underline')
+        self.write('Documentation/mm/pcl.rst', GOOD + '''
+New section
+======
+''' + old[len(GOOD):])
+        check = self.run_check(self.commit('docs: a section above it'))
+        self.assertEqual([(f.message, f.where) for f in check.findings],
+                         [('Title underline too short.',
+                           'Documentation/mm/pcl.rst:11')])
+        self.assertEqual((check.before, check.now), (1, 2))
+
     def test_an_unknown_directive_is_an_error(self) -> None:
         self.write('Documentation/mm/new.rst', GOOD + UNKNOWN_DIRECTIVE)
         check = self.run_check(self.commit('docs: new.rst'))
@@ -236,6 +253,27 @@ class ParserTest(TmpTestCase):
                               capture_output=True)
         self.assertEqual(proc.returncode, 2)
         self.assertIn('docutils is not installed', proc.stderr)
+
+    def parse(self, data: bytes) -> str:
+        found = rst.interpreter()
+        assert found is not None
+        proc = subprocess.run([found[0], str(rst.PARSER), 'x.rst'],
+                              input=data, capture_output=True,
+                              env={'LC_ALL': 'C', 'PATH': '/usr/bin:/bin'})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.decode()
+
+    def test_a_byte_order_mark_is_not_text(self) -> None:
+        self.assertEqual(self.parse(b'\xef\xbb\xbfTitle\n=====\n'), '')
+
+    def test_bytes_that_are_not_utf8_are_a_warning(self) -> None:
+        self.assertEqual(self.parse(b'Title\n=====\n\ncaf\xe9\n'),
+                         'x.rst:4: WARNING: undecodable source characters, '
+                         'replacing with "?"\n')
+
+    def test_messages_quoting_utf8_text_in_any_locale(self) -> None:
+        self.assertEqual(self.parse('See `café`_.\n'.encode()),
+                         'x.rst:1: ERROR: Unknown target name: "café".\n')
 
     def test_usage(self) -> None:
         proc = subprocess.run([sys.executable, str(rst.PARSER)], text=True,

@@ -108,7 +108,7 @@ class _Runner:
         key = cache_key(self.script_blob, blob, path, ' '.join(ARGS))
         cache = self.ctx.state / 'cache' / 'kernel-doc' / f'{key}.txt'
         if self.ctx.cache and cache.exists():
-            return cache.read_text()
+            return cache.read_text(encoding='utf-8')
         self.cached = False
         if not self.script.exists():
             data = gitutil.git_bytes(self.tree, 'cat-file', 'blob',
@@ -122,7 +122,7 @@ class _Runner:
                 ' / '.join(tail) or 'no output')
             return None
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(text)
+        cache.write_text(text, encoding='utf-8')
         return text
 
 

@@ -94,7 +94,8 @@ _PASSED = {
            '{before}, this patch: {now})',
     'fixes': 'Fixes: tags: {checked}, each in the right form, naming a '
              'commit below with its subject',
-    'b4': '{checked}: the series\' subjects, diffs and cover letter',
+    'b4': '{checked}: the series\' subjects and trees, and its cover '
+          'letter when it has more than one patch',
     'subject': 'subject {checked}: a subsystem prefix, at most 75 '
                'characters, no trailing period',
 }

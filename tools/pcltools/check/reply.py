@@ -107,7 +107,7 @@ def lines(result: Result) -> list[str]:
         'syntax, the Fixes: tags and the subject, a build at every patch' + \
         (', KUnit at the tip' if result.kunit is not None and
          result.kunit.ran else '') + \
-        ', get_maintainer.pl'
+        ', get_maintainer.pl' + (', b4 prep' if result.b4.ran else '')
     out.extend(textwrap.wrap(f'tested:    {tested}', WIDTH,
                              subsequent_indent=' ' * 11))
     out.append('reproduce: (in a clone of the pagecache-lock repository)')

@@ -273,7 +273,7 @@ def text(result: Result) -> str:
         'syntax, the Fixes: tags and the subject, a UML build at every patch, ' +
         ('KUnit (UML) at the tip and on the base, '
          if result.kunit is not None and result.kunit.ran else '') +
-        'get_maintainer.pl', 76,
+        'get_maintainer.pl' + (', b4 prep' if result.b4.ran else ''), 76,
         subsequent_indent='        '))
     for p in result.problems:
         out.append(f'Problem: {p}')

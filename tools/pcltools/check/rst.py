@@ -75,7 +75,7 @@ class _Parser:
         key = cache_key(self.salt, blob, path)
         cache = self.ctx.state / 'cache' / 'rst' / f'{key}.txt'
         if self.ctx.cache and cache.exists():
-            return cache.read_text()
+            return cache.read_text(encoding='utf-8')
         self.cached = False
         data = gitutil.git_bytes(self.tree, 'cat-file', 'blob', blob)
         if data is None:
@@ -92,7 +92,7 @@ class _Parser:
             return None
         text = proc.stdout.decode(errors='replace')
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(text)
+        cache.write_text(text, encoding='utf-8')
         return text
 
 

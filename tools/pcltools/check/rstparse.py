@@ -48,7 +48,8 @@ OPAQUE = (
     'c:namespace', 'c:namespace-push', 'c:namespace-pop', 'program',
     'kernel-doc', 'kernel-include', 'kernel-feat', 'kernel-abi',
     'maintainers-include', 'kernel-figure', 'kernel-image', 'kernel-render',
-    'automodule', 'autofunction', 'math',
+    'automodule', 'autofunction', 'math', 'sectionauthor', 'codeauthor',
+    'moduleauthor', 'default-domain', 'c:alias',
 )
 # Those whose content is rst: parsed, so that its warnings count.
 NESTED = (
@@ -193,9 +194,23 @@ def main(argv: list[str]) -> int:
         print(docutils.__version__)
         return 0
     register()
-    for line in messages(argv[1], sys.stdin.read()):
-        print(line)
+    name = argv[1]
+    text, bad = decode(sys.stdin.buffer.read())
+    out = [f'{name}:{bad}: WARNING: undecodable source characters, '
+           'replacing with "?"'] if bad else []
+    out += messages(name, text)
+    sys.stdout.buffer.write(''.join(f'{line}\n' for line in out).encode())
     return 0
+
+
+def decode(data: bytes) -> tuple[str, int]:
+    """The document as Sphinx reads it (UTF-8, a byte order mark left
+    out), and the line of its first undecodable byte (0: none)."""
+    try:
+        return data.decode('utf-8-sig'), 0
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        return data.decode('utf-8-sig', errors='replace'), line
 
 
 if __name__ == '__main__':

@@ -2,10 +2,11 @@
 
 For every patch, in order: scripts/checkpatch.pl --strict, git am, the
 checks a maintainer's bot runs (scripts/kernel-doc and docutils' rst
-parser on the touched files, the Fixes: tags, the subject) and a UML build of the tree at that patch
-(bisectability); then the KUnit
-suites at the tip with the harness's kunit.py run, the same suites on the
-base (cached) for a delta, and scripts/get_maintainer.pl on the series.
+parser on the touched files, the Fixes: tags, the subject) and a UML
+build of the tree at that patch (bisectability); then the KUnit suites
+at the tip with the harness's kunit.py run, the same suites on the base
+(cached) for a delta, scripts/get_maintainer.pl on the series and b4
+prep on the series (b4prep.py).
 
 Everything happens in the scratch tree (scratch.py). Cheap re-runs:
 - patches with the same patch-ids on the same base as in the last run
@@ -73,9 +74,8 @@ def _b4_prep(ctx: Context, patches: list[Patch], cover: Optional[Path],
         result.b4 = Check(note=f'not run: {why}')
         return
     with progress.stage('b4 prep on the series'):
-        result.b4 = b4prep.run(ctx.scratch, f'{steps[0].commit}^',
-                               steps[-1].commit, patches, cover,
-                               report_dir / 'b4' / 'prep.txt')
+        result.b4 = b4prep.run(ctx.scratch, [s.commit for s in steps],
+                               patches, cover, report_dir / 'b4')
     progress.say(f'b4 prep: {result.b4.describe()}')
 
 

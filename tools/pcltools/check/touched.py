@@ -67,6 +67,54 @@ def blob_id(tree: Path, commit: str, path: str) -> Optional[str]:
     return out or None
 
 
+def introduced(before: list[FileWarning], after: list[FileWarning],
+               near: Callable[[FileWarning, bool], str]
+               ) -> list[FileWarning]:
+    """The warnings of after the patch introduces: for each message, as
+    many as it has more than before; which ones, by the text they point
+    at (near(w, at_the_patch)): first those whose text none of the
+    parent's warnings of that message pointed at, so that a warning that
+    only moved is not named in place of the new one."""
+    count = Counter(w.message for w in before)
+    out: list[FileWarning] = []
+    for message in dict.fromkeys(w.message for w in after):
+        same = [w for w in after if w.message == message]
+        extra = len(same) - count[message]
+        if extra <= 0:
+            continue
+        old = Counter(near(w, False) for w in before if w.message == message)
+        moved, fresh = [], []
+        for w in same:
+            key = near(w, True)
+            if old[key]:
+                old[key] -= 1
+                moved.append(w)
+            else:
+                fresh.append(w)
+        chosen = {id(w) for w in (fresh + moved[::-1])[:extra]}
+        out.extend(w for w in same if id(w) in chosen)
+    order = {id(w): i for i, w in enumerate(after)}
+    return sorted(out, key=lambda w: order[id(w)])
+
+
+class _Lines:
+    """The lines of files at a revision, read once."""
+
+    def __init__(self, tree: Path) -> None:
+        self.tree = tree
+        self.files: dict[tuple[str, str], list[str]] = {}
+
+    def near(self, rev: str, w: FileWarning) -> str:
+        """The line a warning points at and the one above it."""
+        key = (rev, w.path)
+        if key not in self.files:
+            data = gitutil.git_bytes(self.tree, 'cat-file', 'blob',
+                                     f'{rev}:{w.path}') or b''
+            self.files[key] = data.decode(errors='replace').split('\n')
+        text = self.files[key]
+        return '\n'.join(text[max(w.line - 2, 0):max(w.line, 0)])
+
+
 def compare(tree: Path, commit: str, log: Path, header: str,
             suffixes: tuple[str, ...], tool: Tool,
             parse: Callable[[str], list[FileWarning]]) -> Check:
@@ -100,12 +148,11 @@ def compare(tree: Path, commit: str, log: Path, header: str,
     check.cached = tool.cached
     check.before = sum(w.level == 'WARNING' for w in before)
     check.now = sum(w.level == 'WARNING' for w in after)
-    seen = Counter(w.message for w in before)
-    for w in after:
-        if seen[w.message]:
-            seen[w.message] -= 1
-            continue
+    lines = _Lines(tree)
+    for w in introduced(before, after,
+                        lambda w, side: lines.near(
+                            commit if side else f'{commit}^', w)):
         check.add(w.level, w.message, f'{w.path}:{w.line}')
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(f'{header}\n\n' + '\n'.join(logged))
+    log.write_text(f'{header}\n\n' + '\n'.join(logged), encoding='utf-8')
     return check
