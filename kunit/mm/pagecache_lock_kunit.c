@@ -677,7 +677,7 @@ struct pcl_stress {
 };
 
 static bool pcl_stress_lock(struct pagecache_lock *lock, long state,
-			   unsigned int how)
+			    unsigned int how)
 {
 	switch (how) {
 	case 0:
@@ -697,7 +697,7 @@ static const struct pcl_stress_ops pcl_real_ops = {
 
 /* A lock whose lock ignores the other state: what the checker must catch. */
 static bool pcl_broken_lock(struct pagecache_lock *lock, long state,
-			   unsigned int how)
+			    unsigned int how)
 {
 	atomic_long_add(state, &lock->v);
 	return true;

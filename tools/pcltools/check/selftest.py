@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .. import config, gitutil, series, ui
+from .. import config, gitutil, patchqueue, series, ui
 from ..errors import Exit, PclError
 from ..tally import Case, Counts
 from . import report
@@ -18,6 +18,8 @@ def export_mbox(tree: Path, dest: Path) -> int:
     queue = series.read(config.patches_dir())
     if tree.resolve() == config.managed_tree().resolve():
         base = config.BASE_TAG
+        # The cover letter, as make queue-prepare leaves it.
+        patchqueue.set_description(tree, queue, base)
     else:
         base = series.applied_base(tree, queue) or ''
         if not base:
