@@ -129,8 +129,13 @@ class B4PrepTest(RepoTestCase):
         self.assertTrue(check.findings[0].where.startswith('b4/patches/0001-'))
 
     def test_a_cover_letter_ending_indented(self) -> None:
-        # b4 0.12 strips the indentation of the description's last line:
-        # a cover letter ending in a command is not given back.
+        # b4 0.12 strips the indentation of the first line of the
+        # description's last paragraph: a cover letter ending in a
+        # command is not given back (one ending in an indented line of a
+        # paragraph is).
+        cover = self.with_text(COVER_TEXT.replace(
+            'The end.', 'The end:\n  make check'))
+        self.assertEqual(self.run_check(cover=cover).outcome, 'pass')
         cover = self.with_text(COVER_TEXT.replace(
             'The end.', 'To reproduce:\n\n  make check'))
         check = self.run_check(cover=cover)
@@ -138,9 +143,9 @@ class B4PrepTest(RepoTestCase):
         self.assertEqual([f.message for f in check.findings],
                          ['the cover letter\'s text differs from line 7: '
                           '"make check" where the series has "  make check": '
-                          'b4 strips the indentation of the last line of a '
-                          'branch description; end the cover letter with an '
-                          'unindented line'])
+                          'b4 strips the indentation of the first line of a '
+                          'branch description\'s last paragraph; start that '
+                          'paragraph unindented'])
 
     def test_a_cover_letter_with_a_comment_line(self) -> None:
         cover = self.with_text(COVER_TEXT.replace(

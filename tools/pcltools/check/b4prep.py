@@ -221,9 +221,10 @@ def _why(ours: list[str], line: int) -> str:
     if text.startswith(('To: ', 'Cc: ')):
         return ': b4 takes To: and Cc: lines of a branch description as ' \
             'recipients'
-    if line == len(ours) - 1 and text != text.lstrip():
-        return ': b4 strips the indentation of the last line of a branch ' \
-            'description; end the cover letter with an unindented line'
+    last = max((i + 1 for i, x in enumerate(ours) if not x), default=0)
+    if line == last and text != text.lstrip():
+        return ': b4 strips the indentation of the first line of a branch ' \
+            'description\'s last paragraph; start that paragraph unindented'
     return ''
 
 
