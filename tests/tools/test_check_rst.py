@@ -199,6 +199,7 @@ New section
         commit = self.commit('docs: a section')
         first = self.run_check(commit)
         self.assertFalse(first.cached)
+        rst.interpreter.cache_clear()       # asked again, and seen
         with mock.patch.object(rst.subprocess, 'run',
                                wraps=subprocess.run) as spy:
             second = self.run_check(commit)

@@ -22,8 +22,7 @@ from typing import Optional
 from .. import gitutil
 from .checkpatch import tool_env
 from .model import Check, Context
-from .scratch import cache_key
-from .touched import FileWarning, blob_id, compare
+from .touched import CachedTool, FileWarning, blob_id, compare
 
 PERL = 'perl'
 SCRIPT = 'scripts/kernel-doc'
@@ -88,28 +87,17 @@ def _run_one(tree: Path, script: str, blob: str, path: str,
     return proc.returncode == 0, proc.stdout
 
 
-class _Runner:
+class _Runner(CachedTool):
     """kernel-doc on blobs, through the cache."""
 
     def __init__(self, ctx: Context, tree: Path, script_blob: str,
                  work: Path) -> None:
-        self.ctx, self.tree, self.work = ctx, tree, work
+        super().__init__(ctx, tree, 'kernel-doc', script_blob, ' '.join(ARGS))
+        self.work = work
         self.script_blob = script_blob
         self.script = work / 'kernel-doc'
-        self.cached = True
-        self.problem = ''
 
-    def output(self, commit: str, path: str) -> Optional[str]:
-        """kernel-doc's output on path at commit; None when it failed
-        (self.problem says why)."""
-        blob = blob_id(self.tree, commit, path)
-        if blob is None:
-            return ''
-        key = cache_key(self.script_blob, blob, path, ' '.join(ARGS))
-        cache = self.ctx.state / 'cache' / 'kernel-doc' / f'{key}.txt'
-        if self.ctx.cache and cache.exists():
-            return cache.read_text(encoding='utf-8')
-        self.cached = False
+    def produce(self, blob: str, path: str) -> Optional[str]:
         if not self.script.exists():
             data = gitutil.git_bytes(self.tree, 'cat-file', 'blob',
                                      self.script_blob) or b''
@@ -121,8 +109,6 @@ class _Runner:
             self.problem = f'{SCRIPT} failed on {path}: ' + (
                 ' / '.join(tail) or 'no output')
             return None
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(text, encoding='utf-8')
         return text
 
 

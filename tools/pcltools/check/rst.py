@@ -13,6 +13,7 @@ a toctree) is not: that needs `make htmldocs`."""
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -21,8 +22,7 @@ from typing import Optional
 
 from .. import config, gitutil
 from .model import Check, Context
-from .scratch import cache_key
-from .touched import FileWarning, blob_id, compare, touched_files
+from .touched import CachedTool, FileWarning, compare, touched_files
 
 PARSER = Path(__file__).with_name('rstparse.py')
 SUFFIXES = ('.rst',)
@@ -43,9 +43,10 @@ def parse(text: str) -> list[FileWarning]:
     return out
 
 
+@functools.cache
 def interpreter() -> Optional[tuple[str, str]]:
     """(python3, docutils version) of this interpreter or Debian's,
-    whichever has docutils."""
+    whichever has docutils; asked once per run, not once per patch."""
     for python in dict.fromkeys([sys.executable, config.DEBIAN_PYTHON]):
         try:
             proc = subprocess.run([python, str(PARSER), '--version'],
@@ -58,25 +59,15 @@ def interpreter() -> Optional[tuple[str, str]]:
     return None
 
 
-class _Parser:
+class _Parser(CachedTool):
     """rstparse.py on blobs, through the cache."""
 
     def __init__(self, ctx: Context, tree: Path, python: str,
                  version: str) -> None:
-        self.ctx, self.tree, self.python = ctx, tree, python
-        self.salt = cache_key(PARSER.read_bytes(), version)
-        self.cached = True
-        self.problem = ''
+        super().__init__(ctx, tree, 'rst', PARSER.read_bytes(), version)
+        self.python = python
 
-    def output(self, commit: str, path: str) -> Optional[str]:
-        blob = blob_id(self.tree, commit, path)
-        if blob is None:
-            return ''
-        key = cache_key(self.salt, blob, path)
-        cache = self.ctx.state / 'cache' / 'rst' / f'{key}.txt'
-        if self.ctx.cache and cache.exists():
-            return cache.read_text(encoding='utf-8')
-        self.cached = False
+    def produce(self, blob: str, path: str) -> Optional[str]:
         data = gitutil.git_bytes(self.tree, 'cat-file', 'blob', blob)
         if data is None:
             self.problem = f'git cat-file blob {blob} ({path}) failed'
@@ -90,10 +81,7 @@ class _Parser:
                 tail.splitlines()[-1] if tail else
                 f'exit status {proc.returncode}')
             return None
-        text = proc.stdout.decode(errors='replace')
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(text, encoding='utf-8')
-        return text
+        return proc.stdout.decode(errors='replace')
 
 
 def run(ctx: Context, tree: Path, commit: str, log: Path) -> Check:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 from .. import gitutil
-from .model import Check
+from .model import Check, Context
+from .scratch import cache_key
 
 SHOWN = 3                           # files named in Check.checked
 
@@ -37,6 +38,39 @@ class Tool(Protocol):
     def output(self, commit: str, path: str) -> Optional[str]:
         """The tool's output on path at commit ('' when there is no such
         file); None when the tool failed."""
+
+
+class CachedTool:
+    """A Tool whose output on a file is cached by the file's contents,
+    its path and the tool's own key (its script, version, options),
+    under <state>/cache/<name>/."""
+
+    def __init__(self, ctx: Context, tree: Path, name: str,
+                 *key: bytes | str) -> None:
+        self.ctx, self.tree, self.name, self.key = ctx, tree, name, key
+        self.cached = True
+        self.problem = ''
+
+    def output(self, commit: str, path: str) -> Optional[str]:
+        blob = blob_id(self.tree, commit, path)
+        if blob is None:
+            return ''
+        key = cache_key(*self.key, blob, path)
+        cache = self.ctx.state / 'cache' / self.name / f'{key}.txt'
+        if self.ctx.cache and cache.exists():
+            return cache.read_text(encoding='utf-8')
+        self.cached = False
+        text = self.produce(blob, path)
+        if text is None:
+            return None
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(text, encoding='utf-8')
+        return text
+
+    def produce(self, blob: str, path: str) -> Optional[str]:
+        """The tool's output on the blob, named path; None when it
+        failed (self.problem says why)."""
+        raise NotImplementedError
 
 
 def touched_files(tree: Path, commit: str, suffixes: tuple[str, ...]
