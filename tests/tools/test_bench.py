@@ -77,13 +77,18 @@ class BenchPartsTest(unittest.TestCase):
                                        VARIANTS['bench-uml']))
 
     def run_bench(self, kernel: Exit, dio: object,
-                  machines: tuple[str, ...] = ('uml',)) -> tuple[int, str]:
-        dio_mock = mock.Mock(side_effect=dio) if isinstance(dio, Exception) \
-            else mock.Mock(return_value=dio)
+                  machines: tuple[str, ...] = ('uml',),
+                  faults: object = ({}, 'FAULT TABLE', [])
+                  ) -> tuple[int, str]:
+        def part(result: object) -> mock.Mock:
+            return mock.Mock(side_effect=result) \
+                if isinstance(result, Exception) \
+                else mock.Mock(return_value=result)
         out = io.StringIO()
         with mock.patch.object(bench, 'measure', self.measured(kernel)), \
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
-                mock.patch.object(bench.diobench, 'run', dio_mock), \
+                mock.patch.object(bench.diobench, 'run', part(dio)), \
+                mock.patch.object(bench.faultbench, 'run', part(faults)), \
                 redirect_stdout(out):
             code = bench.run(Path('/tree'), list(machines), self.json)
         return code, out.getvalue()
@@ -118,16 +123,41 @@ class BenchPartsTest(unittest.TestCase):
         self.assertEqual(data['errors'],
                          ['DIO benchmark: programs do not build'])
 
-    def test_no_dio(self) -> None:
+    def test_no_dio_and_no_faults(self) -> None:
         out = io.StringIO()
         with mock.patch.object(bench, 'measure', self.measured(Exit.OK)), \
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
                 mock.patch.object(bench.diobench, 'run') as dio, \
+                mock.patch.object(bench.faultbench, 'run') as faults, \
                 redirect_stdout(out):
-            code = bench.run(Path('/tree'), ['uml'], self.json, dio=False)
+            code = bench.run(Path('/tree'), ['uml'], self.json, dio=False,
+                             faults=False)
         self.assertEqual(code, 0)
         dio.assert_not_called()
-        self.assertNotIn('dio', json.loads(self.json.read_text()))
+        faults.assert_not_called()
+        data = json.loads(self.json.read_text())
+        self.assertNotIn('dio', data)
+        self.assertNotIn('faults', data)
+
+    def test_the_fault_schemes_report_when_the_other_parts_fail(self) -> None:
+        code, out = self.run_bench(
+            Exit.KERNEL_CRASHED, PclError(Exit.BUILD_FAILED, 'no build'),
+            faults=({'rows': {}}, 'FAULT TABLE', []))
+        self.assertEqual(code, Exit.KERNEL_CRASHED)
+        self.assertIn('FAULT TABLE', out)
+        data = json.loads(self.json.read_text())
+        self.assertEqual(data['faults'], {'rows': {}})
+        self.assertEqual(len(data['errors']), 2)
+
+    def test_a_fault_scheme_failure_is_named_and_sets_the_code(self) -> None:
+        code, out = self.run_bench(
+            Exit.OK, ({'on': {}}, 'DIO TABLE', []),
+            faults=PclError(Exit.USAGE, 'bench/patches: no patches'))
+        self.assertEqual(code, Exit.USAGE)
+        self.assertIn('DIO TABLE', out)
+        self.assertEqual(json.loads(self.json.read_text())['errors'],
+                         ['fault-scheme benchmark: bench/patches: no '
+                          'patches'])
 
     def test_dio_problems_set_the_exit_code(self) -> None:
         problem = PclError(Exit.TESTS_FAILED, 'writes failed')
@@ -269,7 +299,7 @@ class BenchCliTest(unittest.TestCase):
     def test_bad_input(self) -> None:
         pcl = Path(__file__).resolve().parents[2] / 'tools/pcl'
         for args in (['--machines', 'uml,vax'],
-                     ['--machines', '', '--no-dio']):
+                     ['--machines', '', '--no-dio', '--no-faults']):
             with self.subTest(args=args):
                 proc = subprocess.run([sys.executable, str(pcl), 'bench',
                                        *args], text=True, capture_output=True,

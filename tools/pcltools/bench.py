@@ -9,8 +9,10 @@ init, which loads it (tests/e2e/lock-bench-plan) and copies the log lines
 into its output; it collects them, measures sizeof(struct address_space)
 on the base tree for the before/after comparison, and prints a table with
 ratios against rw_semaphore and the atomic floor. Then diobench measures
-O_DIRECT write throughput in UML, stock against the series. Each part reports
-what it measured when another fails. It measures; it asserts nothing.
+O_DIRECT write throughput in UML, stock against the series, and faultbench
+the direct write whose source faults under the three fault schemes
+(bench/patches). Each part reports what it measured when another fails.
+It measures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import benchmod, config, deps, diobench, gitutil, kbuild, layers, ui
+from . import (benchmod, config, deps, diobench, faultbench, gitutil, kbuild,
+               layers, ui)
 from .e2e import build as e2e_build
 from .e2e import run as e2e_run
 from .e2e.plan import LOCK_BENCH_PLAN, VARIANTS, Variant
@@ -231,8 +234,21 @@ def dio_part(tree: Path, result: dict[str, object],
     return problems
 
 
+def faults_part(tree: Path, result: dict[str, object],
+                texts: list[str]) -> list[PclError]:
+    """The fault schemes in UML, beside stock."""
+    try:
+        faults, text, problems = faultbench.run(tree)
+    except PclError as e:
+        return [PclError(e.code, f'fault-scheme benchmark: {e.message}',
+                         e.details)]
+    result['faults'] = faults
+    texts.append(text)
+    return problems
+
+
 def run(tree: Path, machines: list[str], json_path: Path,
-        dio: bool = True) -> int:
+        dio: bool = True, faults: bool = True) -> int:
     """Each part reports what it measured even when another failed; the
     exit code is the first failure's."""
     result: dict[str, object] = {}
@@ -241,6 +257,8 @@ def run(tree: Path, machines: list[str], json_path: Path,
         else []
     if dio:
         failures += dio_part(tree, result, texts)
+    if faults:
+        failures += faults_part(tree, result, texts)
     if failures:
         result['errors'] = [e.message.splitlines()[0] for e in failures]
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,8 +277,9 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                kernel_tree_opt: Callable[[argparse.ArgumentParser], None],
                prepare: Callable[[argparse.Namespace], Path]) -> None:
     sp = sub.add_parser('bench', help='run the in-kernel benchmark (UML and '
-                        'QEMU SMP) and the O_DIRECT write benchmark (UML, '
-                        'stock and series) and print their figures')
+                        'QEMU SMP), the O_DIRECT write benchmark (UML, '
+                        'stock and series) and the fault-scheme comparison '
+                        '(UML) and print their figures')
     kernel_tree_opt(sp)
     sp.add_argument('--machines', default='uml,smp',
                     help='the in-kernel benchmark: comma-separated subset '
@@ -268,6 +287,9 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
     sp.add_argument('--no-dio', action='store_true',
                     help='leave out the O_DIRECT write benchmark (UML, '
                     'stock and series)')
+    sp.add_argument('--no-faults', action='store_true',
+                    help='leave out the fault-scheme comparison (UML, stock '
+                    'and the series with bench/patches)')
     sp.add_argument('--json', metavar='FILE',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')
@@ -278,11 +300,12 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
         if unknown:
             raise PclError(Exit.USAGE, f'--machines: unknown '
                            f'{",".join(unknown)}; choose from uml,smp')
-        if not machines and args.no_dio:
-            raise PclError(Exit.USAGE, 'nothing to run (no --machines and '
-                           '--no-dio)')
+        if not machines and args.no_dio and args.no_faults:
+            raise PclError(Exit.USAGE, 'nothing to run (no --machines, '
+                           '--no-dio and --no-faults)')
         tree = prepare(args)
         path = Path(args.json) if args.json else \
             config.build_root() / 'bench' / 'bench.json'
-        return run(tree, machines, path, dio=not args.no_dio)
+        return run(tree, machines, path, dio=not args.no_dio,
+                   faults=not args.no_faults)
     sp.set_defaults(func=cmd)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .. import buildlog, config, gitutil, kbuild, layers, stocktree, ui
+from .. import (buildlog, config, gitutil, kbuild, layers, schemetree,
+               stocktree, ui)
 from ..errors import Exit, PclError
 from .plan import Variant
 
@@ -93,10 +94,11 @@ def variant_layer(variant: Variant) -> layers.Layer:
 
 def kernel_dir(tree: Path, variant: Variant) -> Path:
     """The KUnit layer's build directory; build/out/stock-<layer> for the
-    stock kernel (a user's tree gets its own, as build directories are
-    named)."""
+    stock kernel, build/out/schemes-<layer> for the fault-scheme one (a
+    user's tree gets its own, as build directories are named)."""
     layer = variant_layer(variant)
-    name = f'stock-{layer.name}' if variant.stock else layer.name
+    name = f'stock-{layer.name}' if variant.stock else \
+        f'schemes-{layer.name}' if variant.patched else layer.name
     return kbuild.build_dir(tree, name)
 
 
@@ -123,9 +125,13 @@ def build_kernel(tree: Path, variant: Variant,
         fragments = [cut]
         note = 'not in the stock tree: ' + ', '.join(dropped) if dropped \
             else ''
+    elif variant.patched:
+        src = schemetree.ensure(tree)
     binary = out / ('arch/x86/boot/bzImage' if layer.qemu_config
                     else 'linux')
-    what = f'{"stock" if variant.stock else "series"} kernel ' \
+    kind = 'stock' if variant.stock else \
+        'fault-scheme' if variant.patched else 'series'
+    what = f'{kind} kernel ' \
         f'({layer.title.removeprefix("KUnit on ")}) in {out}'
     stamp_file = out / '.pcl-e2e-stamp'
     # The machine's --qemu_config file carries options too.

@@ -16,7 +16,10 @@ which kernel it runs: the series has no switch to look at.
 
 make bench's in-kernel benchmark boots bench-uml and bench-smp: the
 series built with kconfigs/bench.config (no debug options), loading the
-benchmark module (bench/) with tests/e2e/lock-bench-plan."""
+benchmark module (bench/) with tests/e2e/lock-bench-plan.  Its
+fault-scheme comparison boots stock and schemes (UML) with
+tests/e2e/fault-bench-plan: schemes is the series with bench/patches
+applied (schemetree.py), built with the series' configuration."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ SOURCES = Path('tests/e2e')
 PLAN = SOURCES / 'plan'
 BENCH_PLAN = SOURCES / 'bench-plan'     # make bench's programs
 LOCK_BENCH_PLAN = SOURCES / 'lock-bench-plan'    # the benchmark module
+FAULT_BENCH_PLAN = SOURCES / 'fault-bench-plan'  # the fault schemes
 BENCH_VARIANTS = ('stock', 'on')
 STOCK_PARAM = 'pcl_e2e.stock=1'
 
@@ -44,6 +48,7 @@ class Variant:
     stock: bool = False         # built from the stock tree instead
     boot_args: tuple[str, ...] = ()
     bench: bool = False         # layer from layers.bench_layers()
+    patched: bool = False       # the series with bench/patches applied
 
     @property
     def column(self) -> str:
@@ -66,6 +71,10 @@ def _variants() -> dict[str, Variant]:
             out[prefix + v.key] = Variant(prefix + v.key, v.name,
                                           f'{where}: {v.title}', layer,
                                           v.stock, v.boot_args)
+        if not prefix:
+            out['schemes'] = Variant('schemes', 'bench_schemes',
+                                     f'{where}: series with bench/patches '
+                                     '(fault schemes)', layer, patched=True)
         out[f'bench-{layer}'] = Variant(f'bench-{layer}', f'bench_{layer}',
                                         f'{where}: series, benchmark '
                                         'configuration', layer, bench=True)

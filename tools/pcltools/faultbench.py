@@ -1,0 +1,207 @@
+"""make bench, fault-scheme part: what a direct write costs when pinning
+its source faults, under the three ways a writer holding the page cache
+lock for block can deal with it, beside stock 6.12.
+
+tests/e2e/dio_faults (tests/e2e/fault-bench-plan) runs in the variants
+"stock" and "schemes" (the series with bench/patches applied, whose ext2
+selects the scheme at run time: pin, the series; marker, bcachefs's;
+nofault, gfs2's and btrfs's nofault-and-retry), booted in turn BOOTS times
+each.  It prints one KTAP diagnostic per scheme and scenario,
+`# fault-bench: {"scheme": ..., "scenario": ..., "writes": N, ...}`; this
+module reads them, merges the boots and formats the table.  It measures;
+the only problems it reports are hangs, crashes, missing figures and
+wrong data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+from typing import Optional, Union
+
+from . import ui
+from .e2e import run as e2e_run
+from .e2e.plan import FAULT_BENCH_PLAN
+from .errors import Exit, PclError
+
+LINE = re.compile(r'^\s*#\s*fault-bench:\s*(\{.*\})\s*$')
+PROGRAM = 'dio_faults'
+BOOTS = 2
+ORDER = ('stock', 'schemes') * BOOTS
+# Columns, in order: the stock kernel's one row, then the schemes kernel's.
+SCHEMES = ('stock', 'pin', 'marker', 'nofault')
+TITLES = {'stock': 'stock', 'pin': 'pin', 'marker': 'marker',
+          'nofault': 'nofault'}
+SCENARIOS = {
+    'other_file': 'from a mapping of another file (generic/708, one side)',
+    'same_file': 'from a mapping of other pages of the target '
+                 '(generic/647)',
+    'same_pages': 'from a mapping of the range written (generic/729)',
+    'abba': 'two writers, each from a mapping of the other\'s file '
+            '(generic/708)',
+}
+COUNTS = ('writes', 'ok', 'short', 'efault', 'errors', 'retries',
+          'self_faults', 'fallbacks')
+Value = Union[float, str, bool]
+Row = dict[str, Value]
+Rows = dict[tuple[str, str], Row]       # (scheme, scenario) -> figures
+
+
+def parse(text: str) -> Rows:
+    """The fault-bench figures of one program output; lines that are not
+    well-formed are left out."""
+    rows: Rows = {}
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        try:
+            item = json.loads(m.group(1))
+            k = (str(item['scheme']), str(item['scenario']))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(item, dict):
+            rows[k] = {name: value for name, value in item.items()
+                       if isinstance(value, (int, float, str, bool))}
+    return rows
+
+
+def _num(row: Optional[Row], name: str) -> Optional[float]:
+    value = row.get(name) if row else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def merge(boots: list[Rows]) -> Rows:
+    """Several boots' rows as one: counts summed (a counter missing from
+    any boot is left out), latencies the median of the boots', data_ok
+    false if any boot's is."""
+    merged: Rows = {}
+    for k in dict.fromkeys(k for rows in boots for k in rows):
+        parts = [rows[k] for rows in boots if k in rows]
+        row: Row = {'boots': len(parts)}
+        for name in COUNTS + ('seconds',):
+            values = [_num(p, name) for p in parts]
+            if all(v is not None for v in values):
+                row[name] = sum(v for v in values if v is not None)
+        for name in ('us_p50', 'us_p99', 'pages', 'writers'):
+            found = [v for v in (_num(p, name) for p in parts)
+                     if v is not None]
+            if found:
+                row[name] = statistics.median(found)
+        row['data_ok'] = all(p.get('data_ok') is True for p in parts)
+        merged[k] = row
+    return merged
+
+
+def _per_write(row: Optional[Row], name: str) -> Optional[float]:
+    count, writes = _num(row, name), _num(row, 'writes')
+    return count / writes if count is not None and writes else None
+
+
+def _percent(row: Optional[Row], name: str) -> Optional[float]:
+    share = _per_write(row, name)
+    return share * 100 if share is not None else None
+
+
+def _cell(value: Optional[float], fmt: str) -> str:
+    return f'{value:>10{fmt}}' if value is not None else f'{"-":>10}'
+
+
+def table(rows: Rows) -> str:
+    """One block per scenario, one column per scheme; '-' where a kernel
+    has no such figure (stock counts no retries)."""
+    any_row = next(iter(rows.values()), None)
+    pages, secs = _num(any_row, 'pages'), None
+    boots = max((_num(r, 'boots') or 1 for r in rows.values()), default=1)
+    if any_row and _num(any_row, 'seconds') is not None:
+        secs = (_num(any_row, 'seconds') or 0) / boots
+    what = ', '.join(x for x in (
+        f'{pages:g} pages per write' if pages else '',
+        f'{secs:.0f} s per cell' if secs else '',
+        f'{boots:g} boots per kernel in turn' if boots > 1 else '') if x)
+    lines = ['O_DIRECT pwrite on ext2 in UML from a shared mapping dropped '
+             'from the page tables and the cache before each write'
+             + (f': {what}' if what else ''),
+             f'  {"":<34}' + ''.join(f'{TITLES[s]:>10}' for s in SCHEMES)]
+    figures = (('us per write, median', 'us_p50', '.0f', False),
+               ('us per write, p99', 'us_p99', '.0f', False),
+               ('retries per write', 'retries', '.2f', True),
+               ('writes failed (EFAULT), %', 'efault', '.1f', True),
+               ('writes short (rest buffered), %', 'short', '.1f', True),
+               ('fell back to buffered, %', 'fallbacks', '.1f', True))
+    bad = False
+    for scenario, title in SCENARIOS.items():
+        if not any(k[1] == scenario for k in rows):
+            continue
+        lines.append(f'  {scenario}: {title}')
+        for label, name, fmt, per_write in figures:
+            cells = []
+            for scheme in SCHEMES:
+                row = rows.get((scheme, scenario))
+                value = (_percent(row, name) if fmt == '.1f' else
+                         _per_write(row, name)) if per_write else \
+                    _num(row, name)
+                cells.append(_cell(value, fmt))
+            lines.append(f'    {label:<32}' + ''.join(cells))
+        wrong = [s for s in SCHEMES
+                 if rows.get((s, scenario), {}).get('data_ok') is False]
+        if wrong:
+            bad = True
+            lines.append(f'    data wrong after: {", ".join(wrong)}  !')
+    lines.append('  stock: 6.12 as released; pin: the series (source pinned '
+                 'before block); marker: bcachefs\'s faults_disabled_mapping '
+                 'scheme; nofault: nofault-and-retry (FOLL_NOFAULT, '
+                 'IOMAP_DIO_PARTIAL, fault_in_iov_iter_readable())')
+    if bad:
+        lines.append('  !: a destination page did not hold its source\'s '
+                     'data (see the dio_faults output)')
+    return '\n'.join(line.rstrip() for line in lines)
+
+
+def problems(runs: list[e2e_run.ProgramRun],
+             parsed: list[Rows]) -> list[PclError]:
+    """A hang or crash (exit 8), no figures (exit 12), wrong data
+    (exit 1)."""
+    out: list[PclError] = []
+    for r, rows in zip(runs, parsed):
+        where = f'fault-scheme benchmark, {r.variant.title}, boot {r.number}'
+        if r.problem:
+            out.append(PclError(Exit.KERNEL_CRASHED, f'{where}: {r.problem}'))
+        elif not rows:
+            how = r.endings[PROGRAM].how if PROGRAM in r.endings else '?'
+            out.append(PclError(Exit.INTERNAL, f'{where}: no fault-bench '
+                                f'figures ({PROGRAM}: {how})'))
+        wrong = [f'{s} {c}' for (s, c), row in rows.items()
+                 if row.get('data_ok') is not True]
+        if wrong:
+            out.append(PclError(Exit.TESTS_FAILED, f'{where}: wrong data '
+                                f'after {", ".join(wrong)}'))
+    return out
+
+
+def run(tree: Path) -> tuple[dict[str, object], str, list[PclError]]:
+    """Boot "stock" and "schemes" in turn, BOOTS times each: the JSON part
+    (merged rows by "scheme/scenario", every boot's own), the table, and
+    the problems seen.  Raises PclError when nothing could be built or
+    booted."""
+    start = time.monotonic()
+    runs = e2e_run.run_bench(tree, ORDER, plan=FAULT_BENCH_PLAN)
+    parsed = [parse(r.output.get(PROGRAM, '')) for r in runs]
+    merged = merge(parsed)
+    elapsed = time.monotonic() - start
+    result: dict[str, object] = {
+        'rows': {f'{s}/{c}': row for (s, c), row in merged.items()},
+        'boots': [{'variant': r.variant.key, 'number': r.number,
+                   'uml_seconds': round(r.seconds, 1),
+                   'figures': {f'{s}/{c}': row
+                               for (s, c), row in rows.items()}}
+                  for r, rows in zip(runs, parsed)],
+        'seconds': round(elapsed, 1)}
+    ui.info(f'fault-scheme benchmark: {ui.fmt_secs(elapsed)} ({len(runs)} '
+            f'boots, UML {ui.fmt_secs(sum(r.seconds for r in runs))})')
+    return result, table(merged), problems(runs, parsed)
