@@ -46,9 +46,11 @@ unittest:
 	$(PCL) unittest
 
 # The benchmark module (bench/) on UML and QEMU SMP, then O_DIRECT write
-# throughput on ext2 in UML, stock against the series: tables of
-# figures and ratios, and the same as JSON in build/bench/bench.json (not
-# a test). ARGS="--machines uml", "--no-dio", "--json FILE".
+# throughput on ext2 in UML, stock against the series, then the fault
+# schemes of a direct write (pin, marker, nofault-and-retry; UML and QEMU
+# SMP): tables of figures and ratios, and the same as JSON in
+# build/bench/bench.json (not a test). ARGS="--machines uml", "--no-dio",
+# "--fault-machines uml", "--no-faults", "--json FILE".
 bench:
 	$(PCL) bench $(tree_opt) $(ARGS)
 

@@ -131,7 +131,7 @@ class BenchPartsTest(unittest.TestCase):
                 mock.patch.object(bench.faultbench, 'run') as faults, \
                 redirect_stdout(out):
             code = bench.run(Path('/tree'), ['uml'], self.json, dio=False,
-                             faults=False)
+                             faults=[])
         self.assertEqual(code, 0)
         dio.assert_not_called()
         faults.assert_not_called()
@@ -299,7 +299,9 @@ class BenchCliTest(unittest.TestCase):
     def test_bad_input(self) -> None:
         pcl = Path(__file__).resolve().parents[2] / 'tools/pcl'
         for args in (['--machines', 'uml,vax'],
-                     ['--machines', '', '--no-dio', '--no-faults']):
+                     ['--machines', '', '--no-dio', '--no-faults'],
+                     ['--machines', '', '--no-dio', '--fault-machines', ''],
+                     ['--fault-machines', 'uml,vax']):
             with self.subTest(args=args):
                 proc = subprocess.run([sys.executable, str(pcl), 'bench',
                                        *args], text=True, capture_output=True,

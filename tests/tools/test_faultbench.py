@@ -111,24 +111,41 @@ class ProblemRunTest(unittest.TestCase):
                       got[1].message)
         self.assertIn('boot 2: wrong data after pin abba', got[2].message)
 
-    def test_boots_stock_and_schemes_in_turn(self) -> None:
-        runs = [run_of('stock', STOCK), run_of('schemes', SCHEMES)]
-        with mock.patch.object(e2e_run, 'run_bench',
-                               return_value=runs) as rb, \
-                mock.patch.object(faultbench.ui, 'info'):
+    def test_boots_stock_and_schemes_in_turn_on_each_machine(self) -> None:
+        smp = [run_of('smp-stock', STOCK), run_of('smp-schemes', SCHEMES)]
+        with mock.patch.object(e2e_run, 'run_bench', side_effect=[
+                [run_of('stock', STOCK), run_of('schemes', SCHEMES)],
+                smp]) as rb, mock.patch.object(faultbench.ui, 'info'):
             result, text, problems = faultbench.run(Path('/tree'))
-        self.assertEqual(rb.call_args.args[1][:2], ('stock', 'schemes'))
+        self.assertEqual([c.args[1][:2] for c in rb.call_args_list],
+                         [('stock', 'schemes'), ('smp-stock', 'smp-schemes')])
         self.assertEqual(rb.call_args.kwargs['plan'],
                          e2e_plan.FAULT_BENCH_PLAN)
-        rows = result['rows']
-        assert isinstance(rows, dict)
-        self.assertEqual(sorted(rows), ['marker/same_pages',
-                                        'nofault/same_pages',
-                                        'pin/same_pages',
-                                        'stock/same_pages'])
+        self.assertEqual(sorted(result), ['smp', 'uml'])
+        uml = result['uml']
+        assert isinstance(uml, dict)
+        self.assertEqual(sorted(uml['rows']), ['marker/same_pages',
+                                               'nofault/same_pages',
+                                               'pin/same_pages',
+                                               'stock/same_pages'])
         self.assertIn('same_pages: from a mapping of the range written',
                       text)
+        self.assertIn('ext2 in UML from', text)
+        self.assertIn('ext2 in QEMU x86_64 SMP', text)
         self.assertEqual(problems, [])
+
+    def test_a_machine_that_does_not_build_does_not_stop_the_next(
+            self) -> None:
+        with mock.patch.object(e2e_run, 'run_bench', side_effect=[
+                PclError(Exit.BUILD_FAILED, 'kernel does not build'),
+                [run_of('smp-stock', STOCK)]]), \
+                mock.patch.object(faultbench.ui, 'info'):
+            result, text, problems = faultbench.run(Path('/tree'))
+        self.assertEqual(list(result), ['smp'])
+        self.assertIn('QEMU x86_64 SMP', text)
+        self.assertEqual([(e.code, e.message) for e in problems],
+                         [(Exit.BUILD_FAILED,
+                           'UML: kernel does not build')])
 
 
 PATCH_FILE = 'mm/filemap.c'

@@ -22,7 +22,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from . import (benchmod, config, deps, diobench, faultbench, gitutil, kbuild,
                layers, ui)
@@ -234,21 +234,27 @@ def dio_part(tree: Path, result: dict[str, object],
     return problems
 
 
-def faults_part(tree: Path, result: dict[str, object],
+def faults_part(tree: Path, machines: list[str], result: dict[str, object],
                 texts: list[str]) -> list[PclError]:
-    """The fault schemes in UML, beside stock."""
+    """The fault schemes on each machine, beside stock."""
     try:
-        faults, text, problems = faultbench.run(tree)
+        faults, text, problems = faultbench.run(tree, machines)
     except PclError as e:
         return [PclError(e.code, f'fault-scheme benchmark: {e.message}',
                          e.details)]
-    result['faults'] = faults
-    texts.append(text)
-    return problems
+    if faults:
+        result['faults'] = faults
+    if text:
+        texts.append(text)
+    return [PclError(e.code, f'fault-scheme benchmark, {e.message}',
+                     e.details)
+            if not e.message.startswith('fault-scheme benchmark') else e
+            for e in problems]
 
 
 def run(tree: Path, machines: list[str], json_path: Path,
-        dio: bool = True, faults: bool = True) -> int:
+        dio: bool = True,
+        faults: Sequence[str] = faultbench.MACHINES) -> int:
     """Each part reports what it measured even when another failed; the
     exit code is the first failure's."""
     result: dict[str, object] = {}
@@ -258,7 +264,7 @@ def run(tree: Path, machines: list[str], json_path: Path,
     if dio:
         failures += dio_part(tree, result, texts)
     if faults:
-        failures += faults_part(tree, result, texts)
+        failures += faults_part(tree, list(faults), result, texts)
     if failures:
         result['errors'] = [e.message.splitlines()[0] for e in failures]
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +285,7 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
     sp = sub.add_parser('bench', help='run the in-kernel benchmark (UML and '
                         'QEMU SMP), the O_DIRECT write benchmark (UML, '
                         'stock and series) and the fault-scheme comparison '
-                        '(UML) and print their figures')
+                        '(UML and QEMU SMP) and print their figures')
     kernel_tree_opt(sp)
     sp.add_argument('--machines', default='uml,smp',
                     help='the in-kernel benchmark: comma-separated subset '
@@ -287,25 +293,34 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
     sp.add_argument('--no-dio', action='store_true',
                     help='leave out the O_DIRECT write benchmark (UML, '
                     'stock and series)')
+    sp.add_argument('--fault-machines', default=','.join(faultbench.MACHINES),
+                    help='the fault-scheme comparison (stock and the series '
+                    'with bench/patches): comma-separated subset of uml,smp '
+                    '(empty: none)')
     sp.add_argument('--no-faults', action='store_true',
-                    help='leave out the fault-scheme comparison (UML, stock '
-                    'and the series with bench/patches)')
+                    help='leave out the fault-scheme comparison (the same '
+                    'as --fault-machines "")')
     sp.add_argument('--json', metavar='FILE',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')
 
-    def cmd(args: argparse.Namespace) -> int:
-        machines = [m for m in args.machines.split(',') if m]
-        unknown = [m for m in machines if m not in layers.bench_layers()]
+    def machine_list(option: str, value: str) -> list[str]:
+        names = [m for m in value.split(',') if m]
+        unknown = [m for m in names if m not in faultbench.MACHINES]
         if unknown:
-            raise PclError(Exit.USAGE, f'--machines: unknown '
+            raise PclError(Exit.USAGE, f'{option}: unknown '
                            f'{",".join(unknown)}; choose from uml,smp')
-        if not machines and args.no_dio and args.no_faults:
+        return names
+
+    def cmd(args: argparse.Namespace) -> int:
+        machines = machine_list('--machines', args.machines)
+        faults = [] if args.no_faults else \
+            machine_list('--fault-machines', args.fault_machines)
+        if not machines and args.no_dio and not faults:
             raise PclError(Exit.USAGE, 'nothing to run (no --machines, '
-                           '--no-dio and --no-faults)')
+                           '--no-dio and no --fault-machines)')
         tree = prepare(args)
         path = Path(args.json) if args.json else \
             config.build_root() / 'bench' / 'bench.json'
-        return run(tree, machines, path, dio=not args.no_dio,
-                   faults=not args.no_faults)
+        return run(tree, machines, path, dio=not args.no_dio, faults=faults)
     sp.set_defaults(func=cmd)

@@ -6,7 +6,8 @@ tests/e2e/dio_faults (tests/e2e/fault-bench-plan) runs in the variants
 "stock" and "schemes" (the series with bench/patches applied, whose ext2
 selects the scheme at run time: pin, the series; marker, bcachefs's;
 nofault, gfs2's and btrfs's nofault-and-retry), booted in turn BOOTS times
-each.  It prints one KTAP diagnostic per scheme and scenario,
+each, on each machine asked for (UML; QEMU x86_64 SMP, "smp-stock" and
+"smp-schemes", where two writers really run at once).  It prints one KTAP diagnostic per scheme and scenario,
 `# fault-bench: {"scheme": ..., "scenario": ..., "writes": N, ...}`; this
 module reads them, merges the boots and formats the table.  It measures;
 the only problems it reports are hangs, crashes, missing figures and
@@ -20,7 +21,7 @@ import re
 import statistics
 import time
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from . import ui
 from .e2e import run as e2e_run
@@ -30,7 +31,16 @@ from .errors import Exit, PclError
 LINE = re.compile(r'^\s*#\s*fault-bench:\s*(\{.*\})\s*$')
 PROGRAM = 'dio_faults'
 BOOTS = 2
-ORDER = ('stock', 'schemes') * BOOTS
+MACHINES = ('uml', 'smp')
+WHERE = {'uml': 'UML', 'smp': 'QEMU x86_64 SMP (2 vCPUs, lockdep and KASAN)'}
+
+
+def order(machine: str) -> tuple[str, ...]:
+    """The variants a machine boots, in turn."""
+    prefix = 'smp-' if machine == 'smp' else ''
+    return (prefix + 'stock', prefix + 'schemes') * BOOTS
+
+
 # Columns, in order: the stock kernel's one row, then the schemes kernel's.
 SCHEMES = ('stock', 'pin', 'marker', 'nofault')
 TITLES = {'stock': 'stock', 'pin': 'pin', 'marker': 'marker',
@@ -112,7 +122,7 @@ def _cell(value: Optional[float], fmt: str) -> str:
     return f'{value:>10{fmt}}' if value is not None else f'{"-":>10}'
 
 
-def table(rows: Rows) -> str:
+def table(rows: Rows, machine: str = 'uml') -> str:
     """One block per scenario, one column per scheme; '-' where a kernel
     has no such figure (stock counts no retries)."""
     any_row = next(iter(rows.values()), None)
@@ -124,7 +134,8 @@ def table(rows: Rows) -> str:
         f'{pages:g} pages per write' if pages else '',
         f'{secs:.0f} s per cell' if secs else '',
         f'{boots:g} boots per kernel in turn' if boots > 1 else '') if x)
-    lines = ['O_DIRECT pwrite on ext2 in UML from a shared mapping dropped '
+    lines = [f'O_DIRECT pwrite on ext2 in {WHERE[machine]} from a shared '
+             'mapping dropped '
              'from the page tables and the cache before each write'
              + (f': {what}' if what else ''),
              f'  {"":<34}' + ''.join(f'{TITLES[s]:>10}' for s in SCHEMES)]
@@ -184,24 +195,45 @@ def problems(runs: list[e2e_run.ProgramRun],
     return out
 
 
-def run(tree: Path) -> tuple[dict[str, object], str, list[PclError]]:
-    """Boot "stock" and "schemes" in turn, BOOTS times each: the JSON part
-    (merged rows by "scheme/scenario", every boot's own), the table, and
-    the problems seen.  Raises PclError when nothing could be built or
-    booted."""
+def run_machine(tree: Path, machine: str
+                ) -> tuple[dict[str, object], str, list[PclError]]:
+    """One machine's boots, stock and schemes in turn: its JSON part
+    (merged rows by "scheme/scenario", every boot's own), its table and
+    the problems seen."""
     start = time.monotonic()
-    runs = e2e_run.run_bench(tree, ORDER, plan=FAULT_BENCH_PLAN)
+    runs = e2e_run.run_bench(tree, order(machine), plan=FAULT_BENCH_PLAN)
     parsed = [parse(r.output.get(PROGRAM, '')) for r in runs]
     merged = merge(parsed)
     elapsed = time.monotonic() - start
     result: dict[str, object] = {
         'rows': {f'{s}/{c}': row for (s, c), row in merged.items()},
         'boots': [{'variant': r.variant.key, 'number': r.number,
-                   'uml_seconds': round(r.seconds, 1),
+                   'machine_seconds': round(r.seconds, 1),
                    'figures': {f'{s}/{c}': row
                                for (s, c), row in rows.items()}}
                   for r, rows in zip(runs, parsed)],
         'seconds': round(elapsed, 1)}
-    ui.info(f'fault-scheme benchmark: {ui.fmt_secs(elapsed)} ({len(runs)} '
-            f'boots, UML {ui.fmt_secs(sum(r.seconds for r in runs))})')
-    return result, table(merged), problems(runs, parsed)
+    ui.info(f'fault-scheme benchmark, {WHERE[machine]}: '
+            f'{ui.fmt_secs(elapsed)} ({len(runs)} boots, '
+            f'{ui.fmt_secs(sum(r.seconds for r in runs))} booted)')
+    return result, table(merged, machine), problems(runs, parsed)
+
+
+def run(tree: Path, machines: Sequence[str] = MACHINES
+        ) -> tuple[dict[str, object], str, list[PclError]]:
+    """Each machine in turn: the JSON part by machine, the tables, and
+    the problems seen; a machine whose kernel could not be built or
+    booted is one of them, and the next machine still runs."""
+    result: dict[str, object] = {}
+    texts: list[str] = []
+    found: list[PclError] = []
+    for machine in machines:
+        try:
+            result[machine], text, seen = run_machine(tree, machine)
+        except PclError as e:
+            found.append(PclError(e.code, f'{WHERE[machine]}: {e.message}',
+                                  e.details))
+            continue
+        texts.append(text)
+        found += seen
+    return result, '\n\n'.join(texts), found

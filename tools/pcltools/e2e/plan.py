@@ -17,7 +17,8 @@ which kernel it runs: the series has no switch to look at.
 make bench's in-kernel benchmark boots bench-uml and bench-smp: the
 series built with kconfigs/bench.config (no debug options), loading the
 benchmark module (bench/) with tests/e2e/lock-bench-plan.  Its
-fault-scheme comparison boots stock and schemes (UML) with
+fault-scheme comparison boots stock and schemes (smp-stock and
+smp-schemes on QEMU) with
 tests/e2e/fault-bench-plan: schemes is the series with bench/patches
 applied (schemetree.py), built with the series' configuration."""
 
@@ -71,10 +72,10 @@ def _variants() -> dict[str, Variant]:
             out[prefix + v.key] = Variant(prefix + v.key, v.name,
                                           f'{where}: {v.title}', layer,
                                           v.stock, v.boot_args)
-        if not prefix:
-            out['schemes'] = Variant('schemes', 'bench_schemes',
-                                     f'{where}: series with bench/patches '
-                                     '(fault schemes)', layer, patched=True)
+        out[prefix + 'schemes'] = Variant(
+            prefix + 'schemes', f'bench_{prefix}schemes'.replace('-', '_'),
+            f'{where}: series with bench/patches (fault schemes)', layer,
+            patched=True)
         out[f'bench-{layer}'] = Variant(f'bench-{layer}', f'bench_{layer}',
                                         f'{where}: series, benchmark '
                                         'configuration', layer, bench=True)
