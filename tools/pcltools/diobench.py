@@ -213,12 +213,10 @@ def problems(runs: list[e2e_run.ProgramRun],
     out: list[PclError] = []
     for r, rows in zip(runs, parsed):
         where = f'DIO benchmark, {r.variant.title}, boot {r.number}'
-        if r.problem:
-            out.append(PclError(Exit.KERNEL_CRASHED, f'{where}: {r.problem}'))
-        elif not rows:
-            how = r.endings[PROGRAM].how if PROGRAM in r.endings else '?'
-            out.append(PclError(Exit.INTERNAL, f'{where}: no dio-bench '
-                                f'figures ({PROGRAM}: {how})'))
+        problem = e2e_run.boot_problem(r, where, PROGRAM, 'dio-bench',
+                                       bool(rows))
+        if problem:
+            out.append(problem)
         failed = [k for k, row in rows.items() if row.get('ok') is False]
         if failed:
             out.append(PclError(Exit.TESTS_FAILED, f'{where}: writes failed '

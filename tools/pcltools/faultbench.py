@@ -181,12 +181,10 @@ def problems(runs: list[e2e_run.ProgramRun],
     out: list[PclError] = []
     for r, rows in zip(runs, parsed):
         where = f'fault-scheme benchmark, {r.variant.title}, boot {r.number}'
-        if r.problem:
-            out.append(PclError(Exit.KERNEL_CRASHED, f'{where}: {r.problem}'))
-        elif not rows:
-            how = r.endings[PROGRAM].how if PROGRAM in r.endings else '?'
-            out.append(PclError(Exit.INTERNAL, f'{where}: no fault-bench '
-                                f'figures ({PROGRAM}: {how})'))
+        problem = e2e_run.boot_problem(r, where, PROGRAM, 'fault-bench',
+                                       bool(rows))
+        if problem:
+            out.append(problem)
         wrong = [f'{s} {c}' for (s, c), row in rows.items()
                  if row.get('data_ok') is not True]
         if wrong:

@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from . import config, gitutil, kbuild, ui
+from . import config, gitutil, kbuild, stocktree, ui
 from .errors import Exit, PclError
 
 FAILED = re.compile(r'^Patch failed at \S+ (.*)$', re.M)
@@ -57,15 +57,9 @@ def ensure(tree: Path, where: Path | None = None) -> Path:
             not gitutil.changed_tracked_files(dest):
         return dest
     mark.unlink(missing_ok=True)
-    if dest.exists():
-        ui.info(f'{dest}: not made from this series and bench/patches: '
-                'checking it out again')
-        shutil.rmtree(dest)
-    gitutil.git(tree, 'worktree', 'prune')
-    with ui.step(f'Checking out the series ({head[:12]}) with '
-                 f'{len(files)} benchmark patch(es) in {dest}', heartbeat=20):
-        gitutil.git(tree, 'worktree', 'add', '-q', '--detach', str(dest),
-                    head)
+    stocktree.checkout(tree, dest, head, 'not made from this series and '
+                       'bench/patches', f'the series ({head[:12]})')
+    with ui.step(f'Applying {len(files)} benchmark patch(es) in {dest}'):
         rc, out = gitutil.output(dest, 'am', '-q', '--keep-cr',
                                  *map(str, files),
                                  env=gitutil.queue_ident_env(tree))

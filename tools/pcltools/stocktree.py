@@ -40,16 +40,22 @@ def ensure(tree: Path) -> Path:
     if gitutil.is_repo(dest) and gitutil.head(dest) == base and \
             not gitutil.changed_tracked_files(dest):
         return dest
+    checkout(tree, dest, base, f'not the base commit {base[:12]} as it '
+             'was left', f'the stock tree ({config.BASE_TAG}, {base[:12]})')
+    return dest
+
+
+def checkout(tree: Path, dest: Path, commit: str, stale: str,
+             what: str) -> None:
+    """A detached worktree of tree at commit in dest, whatever dest held
+    (stale: why it is made again, said when dest existed)."""
     if dest.exists():
-        ui.info(f'{dest}: not the base commit {base[:12]} as it was left: '
-                'checking it out again')
+        ui.info(f'{dest}: {stale}: checking it out again')
         shutil.rmtree(dest)
     gitutil.git(tree, 'worktree', 'prune')
-    with ui.step(f'Checking out the stock tree ({config.BASE_TAG}, '
-                 f'{base[:12]}) in {dest}', heartbeat=20):
+    with ui.step(f'Checking out {what} in {dest}', heartbeat=20):
         gitutil.git(tree, 'worktree', 'add', '-q', '--detach', str(dest),
-                    base)
-    return dest
+                    commit)
 
 
 def known_symbols(tree: Path) -> set[str]:

@@ -100,6 +100,19 @@ class ProgramRun:
     problem: str                # hang or crash, or ''
 
 
+def boot_problem(r: ProgramRun, where: str, program: str,
+                 figures: str, found: bool) -> Optional[PclError]:
+    """A benchmark boot's own failure: a hang or crash (exit 8), or no
+    figures from its program (found false; exit 12)."""
+    if r.problem:
+        return PclError(Exit.KERNEL_CRASHED, f'{where}: {r.problem}')
+    if not found:
+        how = r.endings[program].how if program in r.endings else '?'
+        return PclError(Exit.INTERNAL, f'{where}: no {figures} figures '
+                        f'({program}: {how})')
+    return None
+
+
 # What a benchmark boot installs in the root besides the programs: from
 # the variant and its kernel's build directory, root path -> host file.
 RootFiles = Callable[[Variant, Path], dict[str, Path]]
