@@ -192,6 +192,7 @@ static void cell(const char *scheme, const char *scenario, struct writer *w,
 {
 	long r0 = counter("dio_fault_retries");
 	long s0 = counter("dio_fault_self");
+	long d0 = counter("dio_fault_drops");
 	long f0 = counter("dio_fault_fallbacks");
 	size_t writes = 0, ok = 0, shortw = 0, efault = 0, other = 0, k = 0;
 	pthread_t t[2];
@@ -242,6 +243,7 @@ static void cell(const char *scheme, const char *scenario, struct writer *w,
 		       lat[writes / 2] * 1e6, lat[writes * 99 / 100] * 1e6);
 	json_counter("retries", r0, counter("dio_fault_retries"));
 	json_counter("self_faults", s0, counter("dio_fault_self"));
+	json_counter("drops", d0, counter("dio_fault_drops"));
 	json_counter("fallbacks", f0, counter("dio_fault_fallbacks"));
 	printf(", \"data_ok\": %s}\n", right ? "true" : "false");
 	fflush(stdout);

@@ -30,7 +30,7 @@ SCHEMES = '\n'.join([
     'KTAP version 1', '1..13',
     figure('pin', 'same_pages', p50=40),
     figure('marker', 'same_pages', writes=200, efault=200, self_faults=200,
-           retries=0, fallbacks=0),
+           retries=0, drops=50, fallbacks=0),
     figure('nofault', 'same_pages', retries=100, fallbacks=0,
            self_faults=0),
     '# fault-bench: {"scheme": "pin"}',          # no scenario: left out
@@ -75,6 +75,8 @@ class TableTest(unittest.TestCase):
         self.assertEqual(median.split()[-4:], ['30', '40', '50', '50'])
         retries = next(x for x in lines if 'retries per write' in x)
         self.assertEqual(retries.split()[-4:], ['-', '-', '0.00', '1.00'])
+        drops = next(x for x in lines if 'block dropped per write' in x)
+        self.assertEqual(drops.split()[-4:], ['-', '-', '0.25', '-'])
         failed = next(x for x in lines if 'failed (EFAULT)' in x)
         self.assertEqual(failed.split()[-4:], ['0.0', '0.0', '100.0',
                                                '0.0'])

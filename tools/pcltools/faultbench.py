@@ -54,7 +54,7 @@ SCENARIOS = {
             '(generic/708)',
 }
 COUNTS = ('writes', 'ok', 'short', 'efault', 'errors', 'retries',
-          'self_faults', 'fallbacks')
+          'drops', 'self_faults', 'fallbacks')
 Value = Union[float, str, bool]
 Row = dict[str, Value]
 Rows = dict[tuple[str, str], Row]       # (scheme, scenario) -> figures
@@ -142,6 +142,7 @@ def table(rows: Rows, machine: str = 'uml') -> str:
     figures = (('us per write, median', 'us_p50', '.0f', False),
                ('us per write, p99', 'us_p99', '.0f', False),
                ('retries per write', 'retries', '.2f', True),
+               ('block dropped per write', 'drops', '.2f', True),
                ('writes failed (EFAULT), %', 'efault', '.1f', True),
                ('writes short (rest buffered), %', 'short', '.1f', True),
                ('fell back to buffered, %', 'fallbacks', '.1f', True))
@@ -164,6 +165,10 @@ def table(rows: Rows, machine: str = 'uml') -> str:
         if wrong:
             bad = True
             lines.append(f'    data wrong after: {", ".join(wrong)}  !')
+    lines.append('  retries: rounds restarted (marker: a round left short '
+                 'after block was dropped; nofault: after faulting the rest '
+                 'in); block dropped: the marker\'s fault path let the '
+                 'writer\'s block go to keep the lock order (AB-BA)')
     lines.append('  stock: 6.12 as released; pin: the series (source pinned '
                  'before block); marker: bcachefs\'s faults_disabled_mapping '
                  'scheme; nofault: nofault-and-retry (FOLL_NOFAULT, '
