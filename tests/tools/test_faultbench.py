@@ -58,6 +58,7 @@ class ParseMergeTest(unittest.TestCase):
         self.assertEqual(row['boots'], 3)
         self.assertEqual(row['writes'], 300)
         self.assertEqual(row['us_p50'], 20)
+        self.assertEqual(row['us_p50_spread'], 100)     # (30 - 10) / 20
         self.assertNotIn('retries', row)    # missing from one boot
         self.assertIs(row['data_ok'], False)
 

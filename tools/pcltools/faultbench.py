@@ -30,7 +30,7 @@ from .errors import Exit, PclError
 
 LINE = re.compile(r'^\s*#\s*fault-bench:\s*(\{.*\})\s*$')
 PROGRAM = 'dio_faults'
-BOOTS = 2
+BOOTS = 3
 MACHINES = ('uml', 'smp')
 WHERE = {'uml': 'UML', 'smp': 'QEMU x86_64 SMP (2 vCPUs, lockdep and KASAN)'}
 
@@ -88,8 +88,9 @@ def _num(row: Optional[Row], name: str) -> Optional[float]:
 
 def merge(boots: list[Rows]) -> Rows:
     """Several boots' rows as one: counts summed (a counter missing from
-    any boot is left out), latencies the median of the boots', data_ok
-    false if any boot's is."""
+    any boot is left out), latencies the median of the boots', with the
+    spread of the medians ((max - min) / median, in %), data_ok false if
+    any boot's is."""
     merged: Rows = {}
     for k in dict.fromkeys(k for rows in boots for k in rows):
         parts = [rows[k] for rows in boots if k in rows]
@@ -103,6 +104,9 @@ def merge(boots: list[Rows]) -> Rows:
                      if v is not None]
             if found:
                 row[name] = statistics.median(found)
+            if name == 'us_p50' and len(found) > 1 and row[name]:
+                row['us_p50_spread'] = \
+                    (max(found) - min(found)) / statistics.median(found) * 100
         row['data_ok'] = all(p.get('data_ok') is True for p in parts)
         merged[k] = row
     return merged
@@ -140,6 +144,7 @@ def table(rows: Rows, machine: str = 'uml') -> str:
              + (f': {what}' if what else ''),
              f'  {"":<34}' + ''.join(f'{TITLES[s]:>10}' for s in SCHEMES)]
     figures = (('us per write, median', 'us_p50', '.0f', False),
+               ('  its spread over boots, %', 'us_p50_spread', '.0f', False),
                ('us per write, p99', 'us_p99', '.0f', False),
                ('retries per write', 'retries', '.2f', True),
                ('block dropped per write', 'drops', '.2f', True),
