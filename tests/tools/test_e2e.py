@@ -65,7 +65,8 @@ class PlanTest(TmpTestCase):
              '--eval=print-programs: ; @echo $(PROGRAMS)', 'print-programs'],
             check=True, text=True, stdout=subprocess.PIPE).stdout.split()
         self.assertIn('dio_bench', built)
-        for path in (e2e_plan.PLAN, e2e_plan.BENCH_PLAN):
+        for path in (e2e_plan.PLAN, e2e_plan.BENCH_PLAN,
+                     e2e_plan.LOCK_BENCH_PLAN, e2e_plan.FAULT_BENCH_PLAN):
             for prog in e2e_plan.read_plan(REPO / path):
                 self.assertIn(prog.argv[0], built)
                 self.assertTrue((REPO / e2e_plan.SOURCES / f'{prog.argv[0]}.c')
