@@ -149,8 +149,8 @@ def table(rows: Rows, machine: str = 'uml') -> str:
                ('retries per write', 'retries', '.2f', True),
                ('block dropped per write', 'drops', '.2f', True),
                ('writes failed (EFAULT), %', 'efault', '.1f', True),
-               ('writes short (rest buffered), %', 'short', '.1f', True),
-               ('fell back to buffered, %', 'fallbacks', '.1f', True))
+               ('writes returned short, %', 'short', '.1f', True),
+               ('rest written buffered, %', 'fallbacks', '.1f', True))
     bad = False
     for scenario, title in SCENARIOS.items():
         if not any(k[1] == scenario for k in rows):
@@ -175,9 +175,11 @@ def table(rows: Rows, machine: str = 'uml') -> str:
                  'in); block dropped: the marker\'s fault path let the '
                  'writer\'s block go to keep the lock order (AB-BA)')
     lines.append('  stock: 6.12 as released; pin: the series (source pinned '
-                 'before block); marker: bcachefs\'s faults_disabled_mapping '
-                 'scheme; nofault: nofault-and-retry (FOLL_NOFAULT, '
-                 'IOMAP_DIO_PARTIAL, fault_in_iov_iter_readable())')
+                 'before block); marker: the series\' faults_disabled_mapping '
+                 'and pagecache_lock_fault() used bcachefs\'s way (block held '
+                 'across gup); nofault: nofault-and-retry, btrfs\'s loop '
+                 '(FOLL_NOFAULT, IOMAP_DIO_PARTIAL, '
+                 'fault_in_iov_iter_readable())')
     if bad:
         lines.append('  !: a destination page did not hold its source\'s '
                      'data (see the dio_faults output)')
