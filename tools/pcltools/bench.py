@@ -247,9 +247,7 @@ def faults_part(tree: Path, machines: list[str], result: dict[str, object],
     if text:
         texts.append(text)
     return [PclError(e.code, f'fault-scheme benchmark, {e.message}',
-                     e.details)
-            if not e.message.startswith('fault-scheme benchmark') else e
-            for e in problems]
+                     e.details) for e in problems]
 
 
 def run(tree: Path, machines: list[str], json_path: Path,
@@ -304,18 +302,22 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')
 
-    def machine_list(option: str, value: str) -> list[str]:
+    def machine_list(option: str, value: str,
+                     known: Sequence[str]) -> list[str]:
         names = [m for m in value.split(',') if m]
-        unknown = [m for m in names if m not in faultbench.MACHINES]
+        unknown = [m for m in names if m not in known]
         if unknown:
             raise PclError(Exit.USAGE, f'{option}: unknown '
-                           f'{",".join(unknown)}; choose from uml,smp')
+                           f'{",".join(unknown)}; choose from '
+                           f'{",".join(known)}')
         return names
 
     def cmd(args: argparse.Namespace) -> int:
-        machines = machine_list('--machines', args.machines)
+        machines = machine_list('--machines', args.machines,
+                                list(layers.bench_layers()))
         faults = [] if args.no_faults else \
-            machine_list('--fault-machines', args.fault_machines)
+            machine_list('--fault-machines', args.fault_machines,
+                         faultbench.MACHINES)
         if not machines and args.no_dio and not faults:
             raise PclError(Exit.USAGE, 'nothing to run (no --machines, '
                            '--no-dio and no --fault-machines)')

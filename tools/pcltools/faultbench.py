@@ -4,14 +4,15 @@ lock for block can deal with it, beside stock 6.12.
 
 tests/e2e/dio_faults (tests/e2e/fault-bench-plan) runs in the variants
 "stock" and "schemes" (the series with bench/patches applied, whose ext2
-selects the scheme at run time: pin, the series; marker, bcachefs's;
-nofault, gfs2's and btrfs's nofault-and-retry), booted in turn BOOTS times
-each, on each machine asked for (UML; QEMU x86_64 SMP, "smp-stock" and
-"smp-schemes", where two writers really run at once).  It prints one KTAP diagnostic per scheme and scenario,
+selects the scheme at run time: pin, the series; marker, the series'
+marker used bcachefs's way; nofault, btrfs's nofault-and-retry loop),
+booted in turn BOOTS times each, on each machine asked for (UML; QEMU
+x86_64 SMP, "smp-stock" and "smp-schemes", where two writers really run
+at once).  It prints one KTAP diagnostic per scheme and scenario,
 `# fault-bench: {"scheme": ..., "scenario": ..., "writes": N, ...}`; this
 module reads them, merges the boots and formats the table.  It measures;
 the only problems it reports are hangs, crashes, missing figures and
-wrong data.
+wrong data, without the part's name, which tools/pcl bench adds.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ def order(machine: str) -> tuple[str, ...]:
 
 # Columns, in order: the stock kernel's one row, then the schemes kernel's.
 SCHEMES = ('stock', 'pin', 'marker', 'nofault')
-TITLES = {'stock': 'stock', 'pin': 'pin', 'marker': 'marker',
-          'nofault': 'nofault'}
 SCENARIOS = {
     'other_file': 'from a mapping of another file (generic/708, one side)',
     'same_file': 'from a mapping of other pages of the target '
@@ -104,9 +103,11 @@ def merge(boots: list[Rows]) -> Rows:
                      if v is not None]
             if found:
                 row[name] = statistics.median(found)
-            if name == 'us_p50' and len(found) > 1 and row[name]:
-                row['us_p50_spread'] = \
-                    (max(found) - min(found)) / statistics.median(found) * 100
+        medians = [v for v in (_num(p, 'us_p50') for p in parts)
+                   if v is not None]
+        if len(medians) > 1 and statistics.median(medians):
+            row['us_p50_spread'] = (max(medians) - min(medians)) / \
+                statistics.median(medians) * 100
         row['data_ok'] = all(p.get('data_ok') is True for p in parts)
         merged[k] = row
     return merged
@@ -142,28 +143,25 @@ def table(rows: Rows, machine: str = 'uml') -> str:
              'mapping dropped '
              'from the page tables and the cache before each write'
              + (f': {what}' if what else ''),
-             f'  {"":<34}' + ''.join(f'{TITLES[s]:>10}' for s in SCHEMES)]
-    figures = (('us per write, median', 'us_p50', '.0f', False),
-               ('  its spread over boots, %', 'us_p50_spread', '.0f', False),
-               ('us per write, p99', 'us_p99', '.0f', False),
-               ('retries per write', 'retries', '.2f', True),
-               ('block dropped per write', 'drops', '.2f', True),
-               ('writes failed (EFAULT), %', 'efault', '.1f', True),
-               ('writes returned short, %', 'short', '.1f', True),
-               ('rest written buffered, %', 'fallbacks', '.1f', True))
+             f'  {"":<34}' + ''.join(f'{s:>10}' for s in SCHEMES)]
+    # label, field, format, and how the field is shown: as it is, per
+    # write, or as a percentage of the writes
+    figures = (('us per write, median', 'us_p50', '.0f', _num),
+               ('  its spread over boots, %', 'us_p50_spread', '.0f', _num),
+               ('us per write, p99', 'us_p99', '.0f', _num),
+               ('retries per write', 'retries', '.2f', _per_write),
+               ('block dropped per write', 'drops', '.2f', _per_write),
+               ('writes failed (EFAULT), %', 'efault', '.1f', _percent),
+               ('writes returned short, %', 'short', '.1f', _percent),
+               ('rest written buffered, %', 'fallbacks', '.1f', _percent))
     bad = False
     for scenario, title in SCENARIOS.items():
         if not any(k[1] == scenario for k in rows):
             continue
         lines.append(f'  {scenario}: {title}')
-        for label, name, fmt, per_write in figures:
-            cells = []
-            for scheme in SCHEMES:
-                row = rows.get((scheme, scenario))
-                value = (_percent(row, name) if fmt == '.1f' else
-                         _per_write(row, name)) if per_write else \
-                    _num(row, name)
-                cells.append(_cell(value, fmt))
+        for label, name, fmt, shown in figures:
+            cells = [_cell(shown(rows.get((scheme, scenario)), name), fmt)
+                     for scheme in SCHEMES]
             lines.append(f'    {label:<32}' + ''.join(cells))
         wrong = [s for s in SCHEMES
                  if rows.get((s, scenario), {}).get('data_ok') is False]
@@ -192,7 +190,7 @@ def problems(runs: list[e2e_run.ProgramRun],
     (exit 1)."""
     out: list[PclError] = []
     for r, rows in zip(runs, parsed):
-        where = f'fault-scheme benchmark, {r.variant.title}, boot {r.number}'
+        where = f'{r.variant.title}, boot {r.number}'
         problem = e2e_run.boot_problem(r, where, PROGRAM, 'fault-bench',
                                        bool(rows))
         if problem:

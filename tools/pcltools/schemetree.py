@@ -47,7 +47,8 @@ def ensure(tree: Path, where: Path | None = None) -> Path:
     am; left as it is when it was made from the same commit and patches
     and nothing in it changed.  A patch that does not apply is an error
     naming it, and no worktree is left behind."""
-    files = patches(where or patches_dir())
+    source = where or patches_dir()
+    files = patches(source)
     head = gitutil.head(tree)
     want = stamp(head, files)
     dest = path(tree)
@@ -68,7 +69,7 @@ def ensure(tree: Path, where: Path | None = None) -> Path:
         shutil.rmtree(dest, ignore_errors=True)
         gitutil.git(tree, 'worktree', 'prune')
         what = f'"{m.group(1)}"' if m else 'a patch'
-        raise PclError(Exit.USAGE, f'{where or patches_dir()}: {what} does '
+        raise PclError(Exit.USAGE, f'{source}: {what} does '
                        'not apply on the series '
                        f'({head[:12]})', out.strip())
     mark.write_text(want + '\n')
