@@ -13,8 +13,9 @@
  *
  * On a kernel with ext2's dio_fault_scheme parameter (make bench's
  * "schemes" kernel, the series with bench/patches applied) every scenario
- * runs under each scheme: pin (the series), marker (bcachefs's), nofault
- * (nofault-and-retry, gfs2's and btrfs's); elsewhere once, as the kernel
+ * runs under each scheme: pin (the series), marker (the series' marker
+ * used bcachefs's way), nofault (btrfs's nofault-and-retry loop);
+ * elsewhere once, as the kernel
  * is, under the name E2E_MECHANISM gives ("stock" or "on").
  *
  * Each (scheme, scenario) prints one diagnostic
