@@ -15,8 +15,8 @@
  * "schemes" kernel, the series with bench/patches applied) every scenario
  * runs under each scheme: pin (the series), marker (the series' marker
  * used bcachefs's way), nofault (btrfs's nofault-and-retry loop);
- * elsewhere once, as the kernel
- * is, under the name E2E_MECHANISM gives ("stock" or "on").
+ * elsewhere once, as the kernel is, under the name E2E_MECHANISM gives
+ * ("stock" or "on").
  *
  * Each (scheme, scenario) prints one diagnostic
  *   # fault-bench: {"scheme": ..., "scenario": ..., "writes": N, ...}
