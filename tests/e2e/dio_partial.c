@@ -14,7 +14,8 @@
  * by userfaultfd, and once the write has faulted on its source a buffered
  * read caches the whole range (old bytes, those of the disk); then the
  * source is served.  The write, pages [8, 16) of a 16-page file, crosses
- * ext2's last direct block, so it is more than one bio; the n-th bio of the
+ * ext2's last direct block, or on ext4 and XFS a page made an unwritten
+ * extent of its own, so it is more than one bio; the n-th bio of the
  * writing thread fails (fail-nth, make-it-fail on the test disk), for every
  * n until the call submits fewer than n bios, each round on a fresh file.
  *
@@ -46,6 +47,7 @@
 #define FILE_PAGES	16
 #define TARGET		8		/* first page of the write */
 #define LEN_PAGES	8
+#define SPLIT		12		/* ext2's first indirect block */
 #define LEN		(LEN_PAGES * PAGE)
 #define OLD_TAG		1
 #define NEW_TAG		2
@@ -96,6 +98,7 @@ static bool one(const char *path, int nth, bool lose_page, struct round *r)
 	void *source;
 
 	bfd = create_file(path, OLD_TAG, FILE_PAGES * PAGE);
+	split_mapping_at(bfd, SPLIT);
 	if (!CHECK(drop_all_caches(), "drop_caches failed"))
 		return false;
 	source = uffd_source_map(&src, LEN);

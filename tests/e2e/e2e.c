@@ -392,6 +392,22 @@ void drop_cache(int fd, off_t off, size_t len)
 		die("posix_fadvise DONTNEED", NULL);
 }
 
+bool split_mapping_at(int fd, int page)
+{
+	off_t off = (off_t)page * PAGE;
+
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+		      PAGE)) {
+		if (errno == EOPNOTSUPP)
+			return false;
+		die("fallocate PUNCH_HOLE", NULL);
+	}
+	if (fallocate(fd, 0, off, PAGE))
+		die("fallocate", NULL);
+	drop_cache(fd, 0, 0);
+	return true;
+}
+
 bool drop_all_caches(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);

@@ -90,10 +90,21 @@ void pwrite_start(struct bg_write *w, pthread_t *t);
  */
 bool pwrite_bounded(int fd, const void *buf, size_t len, off_t off,
 		    double bound, ssize_t *n, int *err);
-/* Read len bytes at off with O_DIRECT into an aligned buffer (malloc'ed). */
+/*
+ * Read len bytes at off with O_DIRECT into an aligned buffer (munmap() it),
+ * or NULL with a diagnostic.
+ */
 void *read_direct(int fd, size_t len, off_t off);
 /* Drop the clean page cache of [off, off + len) (fsync + FADV_DONTNEED). */
 void drop_cache(int fd, off_t off, size_t len);
+/*
+ * On a filesystem that maps files by extents (ext4, XFS), make page
+ * 'page' of fd an unwritten extent of its own, reading zeros (punched,
+ * then allocated again): a direct write across it is then more than one
+ * bio, as one across ext2's last direct block is.  False, changing
+ * nothing, where fallocate() is not supported (ext2).
+ */
+bool split_mapping_at(int fd, int page);
 /* sync, then drop every clean cache of the machine (drop_caches 3). */
 bool drop_all_caches(void);
 /* Pages of [addr, addr + len) resident in the page cache (mincore). */

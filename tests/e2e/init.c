@@ -3,11 +3,13 @@
  * init of the end-to-end kernels: UML booted from a hostfs root, or QEMU
  * booted from an ext2 root image.
  *
- * Mounts ext2 from the test disk on /mnt (pcl_e2e.disk=NAME on the kernel
- * command line, default ubda, block device 98:0), reads /plan (lines
+ * Mounts the test disk on /mnt (pcl_e2e.disk=NAME on the kernel command
+ * line, default ubda, block device 98:0), as pcl_e2e.fs=ext2|ext4|xfs
+ * (default ext2), reads /plan (lines
  * "name timeout-seconds program [args...]", '#' comments), and runs
  * each program from /bin with its stdout in /out/<name>.ktap and in its
- * environment E2E_DIR=/mnt/<name>, E2E_DISK=<the disk's name> and
+ * environment E2E_DIR=/mnt/<name>, E2E_DISK=<the disk's name>, E2E_FS=<the
+ * filesystem> and
  * E2E_MECHANISM=on|stock ("stock" when the kernel command line has
  * pcl_e2e.stock=1, which the tools pass to the kernel built without the
  * series).  A program that runs
@@ -37,6 +39,8 @@
 
 #define DISK_PARAM	"pcl_e2e.disk="
 #define DISK_DEFAULT	"ubda"
+#define FS_PARAM	"pcl_e2e.fs="
+#define FS_DEFAULT	"ext2"
 #define REBOOT_PARAM	"pcl_e2e.exit=reboot"
 #define STOCK_PARAM	"pcl_e2e.stock=1"
 #define MNT		"/mnt"
@@ -52,6 +56,7 @@
 static int status_fd = -1;
 static volatile sig_atomic_t alarmed;
 static char disk[32] = DISK_DEFAULT;
+static char fstype[16] = FS_DEFAULT;
 static bool reboot_to_exit;
 
 static void say(const char *fmt, ...)
@@ -163,6 +168,19 @@ static void disk_of(const char *cmdline)
 		snprintf(disk, sizeof(disk), "%.*s", (int)n, p);
 }
 
+static void fs_of(const char *cmdline)
+{
+	const char *p = strstr(cmdline, FS_PARAM);
+	size_t n;
+
+	if (!p)
+		return;
+	p += strlen(FS_PARAM);
+	n = strcspn(p, " \n");
+	if (n > 0 && n < sizeof(fstype))
+		snprintf(fstype, sizeof(fstype), "%.*s", (int)n, p);
+}
+
 static unsigned int grace_of(const char *cmdline)
 {
 	const char *p = strstr(cmdline, KILL_GRACE_PARAM);
@@ -184,8 +202,9 @@ static bool mount_disk(void)
 	if (access(dev, F_OK) && !strcmp(disk, DISK_DEFAULT) &&
 	    mknod(dev, S_IFBLK | 0600, makedev(98, 0)))
 		say("mknod %s: %s", dev, strerror(errno));
-	if (mount(dev, MNT, "ext2", 0, NULL)) {
-		say("mount %s on %s (ext2): %s", dev, MNT, strerror(errno));
+	if (mount(dev, MNT, fstype, 0, NULL)) {
+		say("mount %s on %s (%s): %s", dev, MNT, fstype,
+		    strerror(errno));
 		return false;
 	}
 	return true;
@@ -212,6 +231,7 @@ static void child(const char *name, char **argv, bool stock)
 	setenv("E2E_DIR", dir, 1);
 	setenv("E2E_MECHANISM", mechanism(stock), 1);
 	setenv("E2E_DISK", disk, 1);
+	setenv("E2E_FS", fstype, 1);
 	execv(path, argv);
 	printf("# exec %s: %s\n", path, strerror(errno));
 	_exit(127);
@@ -303,8 +323,10 @@ int main(void)
 	stock = stock_kernel(cmdline);
 	kill_grace = grace_of(cmdline);
 	disk_of(cmdline);
+	fs_of(cmdline);
 	reboot_to_exit = strstr(cmdline, REBOOT_PARAM) != NULL;
-	say("init: mechanism %s; disk %s", mechanism(stock), disk);
+	say("init: mechanism %s; disk %s (%s)", mechanism(stock), disk,
+	    fstype);
 	if (!mount_disk()) {
 		status("no-disk");
 		power_off(false);

@@ -194,7 +194,8 @@ class ProblemTest(unittest.TestCase):
                             run_of('stock', failing, number=2))
         self.assertEqual([code for code, _ in got],
                          [Exit.KERNEL_CRASHED, Exit.TESTS_FAILED])
-        self.assertIn('UML: series, boot 1: hang in dio_bench', got[0][1])
+        self.assertIn('UML, ext2: series, boot 1: hang in dio_bench',
+                      got[0][1])
         self.assertIn('boot 2: writes failed in 1-same', got[1][1])
         got = self.problems(run_of('stock', '', how='exit=2'))
         self.assertEqual(got[0][0], Exit.INTERNAL)

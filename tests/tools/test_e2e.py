@@ -383,7 +383,6 @@ class RunBenchTest(TmpTestCase):
         with mock.patch.object(e2e_run, 'root_dir', lambda: self.tmp / 'e2e'), \
                 mock.patch.object(config, 'repo_root', lambda: self.tmp), \
                 mock.patch.object(deps, 'ensure'), \
-                mock.patch.object(e2e_machine, 'find_mke2fs'), \
                 mock.patch.object(e2e_build, 'build_programs',
                                   return_value=self.tmp / 'progs'), \
                 mock.patch.object(e2e_build, 'build_kernel',

@@ -4,6 +4,7 @@ case-by-kernel table; the variants the command line chooses."""
 
 import argparse
 from pathlib import Path
+from typing import Optional
 from unittest import mock
 
 from .helpers import TmpTestCase, make_kernel_like_repo, sh
@@ -113,9 +114,10 @@ class VariantChoiceTest(TmpTestCase):
         self.assertIn(f'#define STOCK_PARAM\t"{e2e_plan.STOCK_PARAM}"',
                       init.read_text())
 
-    def choose(self, **flags: bool) -> list[str]:
+    def choose(self, fs: Optional[str] = None, **flags: bool) -> list[str]:
         names = ('all', 'stock', 'on', 'smp', 'uml')
-        args = argparse.Namespace(**{n: flags.get(n, False) for n in names})
+        args = argparse.Namespace(fs=fs, **{n: flags.get(n, False)
+                                             for n in names})
         return [v.key for v in e2e_cli._variants(args)]
 
     def test_kernels_and_machines(self) -> None:
@@ -126,11 +128,39 @@ class VariantChoiceTest(TmpTestCase):
                          ['smp-stock'])
         self.assertEqual(self.choose(smp=True, uml=True),
                          ['on', 'smp-on'])
-        self.assertEqual(self.choose(all=True),
-                         ['stock', 'on', 'smp-stock', 'smp-on'])
         self.assertEqual(self.choose(stock=True, on=True, smp=True,
                                      uml=True),
                          ['stock', 'on', 'smp-stock', 'smp-on'])
+
+    def test_filesystems(self) -> None:
+        self.assertEqual(self.choose(all=True),
+                         ['stock', 'on', 'ext4-stock', 'ext4-on',
+                          'xfs-stock', 'xfs-on', 'smp-stock', 'smp-on',
+                          'smp-ext4-stock', 'smp-ext4-on', 'smp-xfs-stock',
+                          'smp-xfs-on'])
+        self.assertEqual(self.choose(fs='xfs', all=True),
+                         ['xfs-stock', 'xfs-on', 'smp-xfs-stock',
+                          'smp-xfs-on'])
+        self.assertEqual(self.choose(fs='ext4,xfs', stock=True, smp=True),
+                         ['smp-ext4-stock', 'smp-xfs-stock'])
+        self.assertEqual(self.choose(fs=''), ['on'])
+        self.assertEqual(self.choose(fs='ext4,'), ['ext4-on'])
+        for bad in ('btrfs', 'ext4,ntfs', ','):
+            with self.subTest(fs=bad):
+                with self.assertRaises(PclError) as cm:
+                    self.choose(fs=bad)
+                self.assertEqual(cm.exception.code, Exit.USAGE)
+
+    def test_every_variant_tells_init_its_filesystem(self) -> None:
+        """The test layers' variants pass FS_PARAM with their filesystem,
+        and init reads that very parameter."""
+        for key in e2e_plan.ALL_VARIANTS:
+            v = e2e_plan.VARIANTS[key]
+            with self.subTest(variant=key):
+                self.assertIn(e2e_plan.FS_PARAM + v.fs, v.boot_args)
+        init = (Path(__file__).resolve().parents[2] / 'tests/e2e/init.c')
+        self.assertIn(f'#define FS_PARAM\t"{e2e_plan.FS_PARAM}"',
+                      init.read_text())
 
 
 class QemuMachineTest(TmpTestCase):

@@ -28,7 +28,7 @@ QUEUE_IDENT_EMAIL = 'queue@pagecache-lock'
 BUILD_PACKAGES = ['build-essential', 'flex', 'bison', 'bc', 'libelf-dev',
                   'libssl-dev', 'ccache', 'git', 'xz-utils', 'python3']
 QEMU_PACKAGES = ['qemu-system-x86']
-E2E_PACKAGES = ['e2fsprogs']
+E2E_PACKAGES = ['e2fsprogs', 'xfsprogs']
 # check/validate: b4 sorts mail threads; checkpatch.pl's spdxcheck.py needs
 # Debian's python3 with ply and git.
 CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git', 'python3-docutils']
@@ -36,7 +36,8 @@ CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git', 'python3-docutils']
 TYPECHECK_PACKAGES = ['python3-mypy']
 # The tool tests: the type check, docutils for check/rst.py's tests, b4
 # for the validate tests (b4 am, b4 prep).
-TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils', 'b4']
+TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils', 'b4'] + \
+    E2E_PACKAGES
 
 
 def repo_root() -> Path:

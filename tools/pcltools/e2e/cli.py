@@ -9,22 +9,38 @@ from typing import Callable
 
 from .. import config, ui
 from ..errors import Exit, PclError
+from .disk import FILESYSTEMS
 from .plan import ALL_VARIANTS, PLAN, VARIANTS
 from .plan import Variant
 from .plan import read_plan, select
 from .run import Options, run
 
 
+def _filesystems(value: str) -> list[str]:
+    wanted = [w for w in value.split(',') if w]
+    unknown = [w for w in wanted if w not in FILESYSTEMS]
+    if unknown or not wanted:
+        raise PclError(Exit.USAGE, f'--fs {value!r}: unknown or no '
+                       f'filesystem (known: {", ".join(FILESYSTEMS)})')
+    return wanted
+
+
 def _variants(args: argparse.Namespace) -> list[Variant]:
     """--stock/--on choose the kernels (default --on), --smp and
-    --uml the machines (default UML; both when both are given)."""
+    --uml the machines (default UML; both when both are given), --fs the
+    test disk's filesystems (default ext2)."""
+    filesystems = _filesystems(args.fs or 'ext2')
     if args.all:
-        return [VARIANTS[k] for k in ALL_VARIANTS]
+        return [VARIANTS[k] for k in ALL_VARIANTS
+                if not args.fs or VARIANTS[k].fs in filesystems]
     kinds = [k for k in ('stock', 'on') if getattr(args, k)] or ['on']
     prefixes = (['smp-'] if args.smp else []) + \
         ([''] if args.uml or not args.smp else [])
-    keys = [p + k for k in kinds for p in prefixes]
-    return [VARIANTS[k] for k in ALL_VARIANTS if k in keys]
+    return [VARIANTS[k] for k in ALL_VARIANTS
+            if any(k == p + ('' if VARIANTS[k].fs == 'ext2' else
+                             VARIANTS[k].fs + '-') + kind
+                   for p in prefixes for kind in kinds)
+            and VARIANTS[k].fs in filesystems]
 
 
 def cmd_e2e(args: argparse.Namespace,
@@ -33,8 +49,9 @@ def cmd_e2e(args: argparse.Namespace,
         raise PclError(Exit.USAGE, '--timeout must be a positive number of '
                        'seconds')
     programs = select(read_plan(config.repo_root() / PLAN), args.only)
+    variants = _variants(args)
     tree = prepare(args)
-    opts = Options(_variants(args), programs, args.timeout, args.rebuild,
+    opts = Options(variants, programs, args.timeout, args.rebuild,
                    Path(args.junit) if args.junit else None)
     code, counts = run(tree, opts, sys.stdout)
     ui.info(f'End-to-end: {counts.closing_line()}')
@@ -44,8 +61,9 @@ def cmd_e2e(args: argparse.Namespace,
 def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                kernel_tree_opt: Callable[[argparse.ArgumentParser], None],
                prepare: Callable[[argparse.Namespace], Path]) -> None:
-    sp = sub.add_parser('e2e', help='end-to-end programs on ext2, on the '
-                        'series and on stock 6.12 (UML, QEMU x86_64 SMP)',
+    sp = sub.add_parser('e2e', help='end-to-end programs on ext2, ext4 and '
+                        'XFS, on the series and on stock 6.12 (UML, QEMU '
+                        'x86_64 SMP)',
                         description='Build the tests/e2e programs and the '
                         'kernels (the KUnit layers\' kernels of the prepared '
                         'tree, and the stock base built with the same '
@@ -65,8 +83,13 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                     'kernel: lockdep, KASAN) instead of UML')
     sp.add_argument('--uml', action='store_true',
                     help='on UML (the default; with --smp: both)')
+    sp.add_argument('--fs', metavar='LIST',
+                    help='comma-separated test disk filesystems: '
+                    f'{",".join(FILESYSTEMS)} (default ext2; with --all, '
+                    'all of them)')
     sp.add_argument('--all', action='store_true',
-                    help='stock and on, on both machines (as make test)')
+                    help='stock and on, on both machines and every '
+                    'filesystem (as make test)')
     sp.add_argument('--only', metavar='PROGRAMS',
                     help='comma-separated programs from tests/e2e/plan')
     sp.add_argument('--timeout', type=int, metavar='SECONDS',

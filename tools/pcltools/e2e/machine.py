@@ -1,7 +1,8 @@
-"""What every machine of the end-to-end layer shares (a fresh ext2 test
-image, the root holding init, the programs and the plan, a boot with a
-hard wall-clock limit after which the whole process group is killed),
-and the UML machine's command line (the root a hostfs directory)."""
+"""What every machine of the end-to-end layer shares (the root holding
+init, the programs and the plan, as a directory or an ext2 image, a
+boot with a hard wall-clock limit after which the whole process group is
+killed), and the UML machine's command line (the root a hostfs
+directory).  The test disk is disk.py's."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from typing import Callable, Optional
 
 from .. import procio, ui
 from ..errors import Exit, PclError
+from . import disk
 from .plan import PLAN, SOURCES, Program
 
-IMAGE_SIZE = '64M'
+ROOT_SIZE = '64M'
 UML_MEM = '512M'
 BOOT_MARGIN = 60            # seconds for boot, mount, power-off
 # Seconds init gives a program it killed (SIGKILL) to go, passed to init
@@ -46,24 +48,13 @@ def wall_limit(programs: list[Program]) -> int:
                              for p in programs)
 
 
-def find_mke2fs() -> str:
-    path = os.environ.get('PATH', '') + ':/sbin:/usr/sbin'
-    found = shutil.which('mke2fs', path=path)
-    if not found:
-        raise PclError(Exit.MISSING_PACKAGES, 'mke2fs not found (Debian '
-                       'package: e2fsprogs)')
-    return found
-
-
-def make_image(image: Path, label: str = 'pcl-e2e',
-               content: Optional[Path] = None) -> None:
-    """A fresh ext2 image; with content, populated from that directory
-    (mke2fs -d)."""
+def make_image(image: Path, label: str, content: Path) -> None:
+    """A fresh ext2 image populated from the directory content (mke2fs
+    -d): the QEMU machine's root."""
     image.unlink(missing_ok=True)
-    populate = ['-d', str(content)] if content else []
-    proc = subprocess.run([find_mke2fs(), '-q', '-F', '-t', 'ext2', '-b',
-                           '4096', '-L', label, *populate, str(image),
-                           IMAGE_SIZE],
+    proc = subprocess.run([disk.find_tool('mke2fs'), '-q', '-F', '-t',
+                           'ext2', '-b', '4096', '-L', label, '-d',
+                           str(content), str(image), ROOT_SIZE],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True)
     if proc.returncode != 0:

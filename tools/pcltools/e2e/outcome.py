@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import kernlog, ktap
+from .disk import Check
 from .machine import Boot
 from .plan import Program, Variant
 
@@ -99,12 +100,17 @@ def program_ktap(name: str, lines: list[str], ending: Ending,
     return out, False
 
 
+FSCK_LINES = 20                 # of a failing checker's output, in the KTAP
+
+
 def variant_ktap(variant: Variant, programs: list[Program], out: Path,
                  endings: dict[str, Ending], boot_: Boot,
-                 limit: float) -> tuple[list[str], bool]:
-    """The variant's subtest: one sub-subtest per program."""
+                 limit: float, fsck: Optional[Check] = None) -> \
+        tuple[list[str], bool]:
+    """The variant's subtest: one sub-subtest per program, then a case
+    fsck for the test disk checked after the boot, when given."""
     lines = ['KTAP version 1', f'# Subtest: {variant.name}',
-             f'1..{len(programs)}']
+             f'1..{len(programs) + (1 if fsck else 0)}']
     all_ok = True
     for i, prog in enumerate(programs, 1):
         ending = endings[prog.name]
@@ -122,7 +128,20 @@ def variant_ktap(variant: Variant, programs: list[Program], out: Path,
         lines += ktap.indent(sub)
         lines.append(f'{"" if ok else "not "}ok {i} {prog.name}')
         all_ok = all_ok and ok
+    if fsck:
+        lines += _fsck_case(fsck, len(programs) + 1)
+        all_ok = all_ok and fsck.ok
     return lines, all_ok
+
+
+def _fsck_case(fsck: Check, number: int) -> list[str]:
+    """The test disk's check as a case: clean, or the checker's last
+    lines."""
+    if fsck.ok:
+        return [f'# fsck: {fsck.command}: clean', f'ok {number} fsck']
+    tail = fsck.output.strip().splitlines()[-FSCK_LINES:]
+    return [f'# fsck: {fsck.command}: {line}' for line in tail] + \
+        [f'not ok {number} fsck # {fsck.command} found errors']
 
 
 def _any_hang(endings: dict[str, Ending]) -> bool:

@@ -7,6 +7,10 @@ x86_64 SMP), a kernel and a command line:
             configuration: what the series is measured against
   on        the series
 
+on one of the test disk's filesystems: ext2 (keys stock, on), ext4
+(ext4-stock, ext4-on) or XFS (xfs-stock, xfs-on), booted with
+FS_PARAM, which tells init what to mount.
+
 The series' kernels are those of make test's KUnit layers (layers.py),
 booted with kunit.enable=0; smp-stock and smp-on are the same on QEMU,
 where the kernels carry the debug configs (lockdep, KASAN): the programs
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import Exit, PclError
+from .disk import FILESYSTEMS
 
 SOURCES = Path('tests/e2e')
 PLAN = SOURCES / 'plan'
@@ -38,6 +43,7 @@ LOCK_BENCH_PLAN = SOURCES / 'lock-bench-plan'    # the benchmark module
 FAULT_BENCH_PLAN = SOURCES / 'fault-bench-plan'  # the fault schemes
 BENCH_VARIANTS = ('stock', 'on')
 STOCK_PARAM = 'pcl_e2e.stock=1'
+FS_PARAM = 'pcl_e2e.fs='
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Variant:
     boot_args: tuple[str, ...] = ()
     bench: bool = False         # layer from layers.bench_layers()
     patched: bool = False       # the series with bench/patches applied
+    fs: str = 'ext2'            # the test disk's filesystem
 
     @property
     def column(self) -> str:
@@ -65,13 +72,17 @@ def _variants() -> dict[str, Variant]:
     out: dict[str, Variant] = {}
     for prefix, layer, where in (('', 'uml', 'UML'),
                                  ('smp-', 'smp', 'QEMU x86_64 SMP')):
-        suite = 'e2e_smp' if prefix else 'e2e'
-        for v in (Variant('stock', f'{suite}_stock', 'stock 6.12', layer,
-                          stock=True, boot_args=(STOCK_PARAM,)),
-                  Variant('on', suite, 'series', layer)):
-            out[prefix + v.key] = Variant(prefix + v.key, v.name,
-                                          f'{where}: {v.title}', layer,
-                                          v.stock, v.boot_args)
+        for fs in FILESYSTEMS:
+            fs_key = '' if fs == 'ext2' else f'{fs}-'
+            suite = 'e2e' + ('_smp' if prefix else '') + \
+                ('' if fs == 'ext2' else f'_{fs}')
+            for v in (Variant('stock', f'{suite}_stock', 'stock 6.12',
+                              layer, stock=True, boot_args=(STOCK_PARAM,)),
+                      Variant('on', suite, 'series', layer)):
+                key = prefix + fs_key + v.key
+                out[key] = Variant(key, v.name, f'{where}, {fs}: {v.title}',
+                                   layer, v.stock,
+                                   v.boot_args + (FS_PARAM + fs,), fs=fs)
         out[prefix + 'schemes'] = Variant(
             prefix + 'schemes', f'bench_{prefix}schemes'.replace('-', '_'),
             f'{where}: series with bench/patches (fault schemes)', layer,
@@ -84,7 +95,9 @@ def _variants() -> dict[str, Variant]:
 
 VARIANTS = _variants()
 # make test's variants, and --all's, in the order they boot.
-ALL_VARIANTS = ('stock', 'on', 'smp-stock', 'smp-on')
+ALL_VARIANTS = tuple(f'{prefix}{"" if fs == "ext2" else fs + "-"}{kind}'
+                     for prefix in ('', 'smp-') for fs in FILESYSTEMS
+                     for kind in ('stock', 'on'))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable, Optional, Sequence, TextIO
 
 from .. import config, deps, junit, kbuild, kernlog, ktap, tally, ui
 from ..errors import Exit, PclError
-from . import build, machine, outcome, qemumachine, table
+from . import build, disk, machine, outcome, qemumachine, table
 from .machine import Boot
 from .outcome import Ending
 from .plan import (ALL_VARIANTS, BENCH_PLAN, BENCH_VARIANTS, PLAN, SOURCES,
@@ -60,7 +60,7 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     root = run_dir / 'root'
     machine.prepare_root(root, progs, programs, plan, files)
     image = run_dir / 'disk.img'
-    machine.make_image(image)
+    disk.make(image, variant.fs)
     limit = float(timeout or machine.wall_limit(programs) +
                   (qemumachine.EXTRA_MARGIN if variant.smp else 0))
     cmd, label = _command(variant, kernel, run_dir, root, image)
@@ -73,8 +73,11 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
         qemumachine.copy_out(run_dir / 'root.img', root)
         (run_dir / 'root.img').unlink(missing_ok=True)
     endings = outcome.read_status(root / 'out/status', programs)
+    fsck = disk.check(image, variant.fs)
+    ui.info(f'{variant.title}: {fsck.command}: '
+            f'{"clean" if fsck.ok else "ERRORS"}')
     ktap, ok = outcome.variant_ktap(variant, programs, root / 'out', endings,
-                                    boot_, limit)
+                                    boot_, limit, fsck)
     result = VariantResult(variant, ktap, ok, boot_, endings)
     for prog in programs:
         f = root / 'out' / f'{prog.name}.ktap'
@@ -131,7 +134,6 @@ def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
     else its boots install in the root.  Nothing here judges the
     outputs."""
     deps.ensure(config.E2E_PACKAGES)
-    machine.find_mke2fs()
     programs = read_plan(config.repo_root() / plan)
     progs = build.build_programs(config.repo_root() / SOURCES,
                            root_dir() / 'progs')
@@ -199,7 +201,9 @@ def run(tree: Path, opts: Options, ktap_out: TextIO) -> tuple[int,
     """Build, boot every variant, print the KTAP to ktap_out; return the
     exit code and the counts (a kernel-reports case per variant)."""
     deps.ensure(config.E2E_PACKAGES)
-    machine.find_mke2fs()
+    for fs in sorted({v.fs for v in opts.variants}):
+        disk.find_tool(disk.TOOLS[fs][0])
+        disk.find_tool(disk.TOOLS[fs][1])
     programs = opts.programs
     progs = build.build_programs(config.repo_root() / SOURCES,
                            root_dir() / 'progs')
