@@ -78,7 +78,8 @@ class BenchPartsTest(unittest.TestCase):
 
     def run_bench(self, kernel: Exit, dio: object,
                   machines: tuple[str, ...] = ('uml',),
-                  faults: object = ({}, 'FAULT TABLE', [])
+                  faults: object = ({}, 'FAULT TABLE', []),
+                  fio: object = ({}, 'FIO TABLE', [])
                   ) -> tuple[int, str]:
         def part(result: object) -> mock.Mock:
             return mock.Mock(side_effect=result) \
@@ -89,6 +90,7 @@ class BenchPartsTest(unittest.TestCase):
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
                 mock.patch.object(bench.diobench, 'run', part(dio)), \
                 mock.patch.object(bench.faultbench, 'run', part(faults)), \
+                mock.patch.object(bench.fiobench, 'run', part(fio)), \
                 redirect_stdout(out):
             code = bench.run(Path('/tree'), list(machines), self.json)
         return code, out.getvalue()
@@ -129,12 +131,14 @@ class BenchPartsTest(unittest.TestCase):
                 mock.patch.object(bench, 'base_sizeof', return_value=200), \
                 mock.patch.object(bench.diobench, 'run') as dio, \
                 mock.patch.object(bench.faultbench, 'run') as faults, \
+                mock.patch.object(bench.fiobench, 'run') as fio, \
                 redirect_stdout(out):
             code = bench.run(Path('/tree'), ['uml'], self.json, dio=False,
-                             faults=[])
+                             faults=[], fio=None)
         self.assertEqual(code, 0)
         dio.assert_not_called()
         faults.assert_not_called()
+        fio.assert_not_called()
         data = json.loads(self.json.read_text())
         self.assertNotIn('dio', data)
         self.assertNotIn('faults', data)
@@ -158,6 +162,25 @@ class BenchPartsTest(unittest.TestCase):
         self.assertEqual(json.loads(self.json.read_text())['errors'],
                          ['fault-scheme benchmark: bench/patches: no '
                           'patches'])
+
+    def test_fio_reports_its_figures_and_its_problems_named(self) -> None:
+        code, out = self.run_bench(
+            Exit.OK, ({'on': {}}, 'DIO TABLE', []),
+            fio=({'ratios': {}}, 'FIO TABLE', [PclError(
+                Exit.KERNEL_CRASHED, 'ext4: series, boot 2: hang in fio')]))
+        self.assertEqual(code, Exit.KERNEL_CRASHED)
+        self.assertIn('FIO TABLE', out)
+        data = json.loads(self.json.read_text())
+        self.assertEqual(data['fio'], {'ratios': {}})
+        self.assertEqual(data['errors'], ['fio benchmark, ext4: series, '
+                                          'boot 2: hang in fio'])
+        code, out = self.run_bench(
+            Exit.OK, ({'on': {}}, 'DIO TABLE', []),
+            fio=PclError(Exit.MISSING_PACKAGES, 'fio not found'))
+        self.assertEqual(code, Exit.MISSING_PACKAGES)
+        self.assertIn('DIO TABLE', out)
+        self.assertEqual(json.loads(self.json.read_text())['errors'],
+                         ['fio benchmark: fio not found'])
 
     def test_dio_problems_set_the_exit_code(self) -> None:
         problem = PclError(Exit.TESTS_FAILED, 'writes failed')
@@ -299,9 +322,13 @@ class BenchCliTest(unittest.TestCase):
     def test_bad_input(self) -> None:
         pcl = Path(__file__).resolve().parents[2] / 'tools/pcl'
         for args in (['--machines', 'uml,vax'],
-                     ['--machines', '', '--no-dio', '--no-faults'],
-                     ['--machines', '', '--no-dio', '--fault-machines', ''],
-                     ['--fault-machines', 'uml,vax']):
+                     ['--machines', '', '--no-dio', '--no-faults',
+                      '--no-fio'],
+                     ['--machines', '', '--no-dio', '--fault-machines', '',
+                      '--no-fio'],
+                     ['--fault-machines', 'uml,vax'],
+                     ['--fio-rounds', '0'], ['--fio-runtime', '601'],
+                     ['--fio-rounds', 'three']):
             with self.subTest(args=args):
                 proc = subprocess.run([sys.executable, str(pcl), 'bench',
                                        *args], text=True, capture_output=True,

@@ -367,7 +367,9 @@ class RunBenchTest(TmpTestCase):
         def run_variant(v: e2e_plan.Variant, kernel: Path, progs: Path,
                         programs: list[e2e_plan.Program], timeout: object,
                         run_dir: Path, plan_: Path,
-                        files: dict[str, Path]) -> e2e_run.VariantResult:
+                        files: dict[str, Path],
+                        boot_args: tuple[str, ...]) -> e2e_run.VariantResult:
+            self.assertEqual(boot_args, ('x.y=1',))
             booted.append((v.key, run_dir, plan_))
             installed.append(files)
             out = run_dir / 'root/out'
@@ -391,7 +393,7 @@ class RunBenchTest(TmpTestCase):
                 as kernel, \
                 mock.patch.object(e2e_run, 'run_variant', run_variant):
             runs = e2e_run.run_bench(self.tmp / 'tree', ('on', 'stock') * 3,
-                                 plan=plan)
+                                 plan=plan, boot_args=('x.y=1',))
         self.assertEqual(kernel.call_count, 2)    # once per kernel
         e2e_dir = self.tmp / 'e2e'
         self.assertEqual(booted, [('on', e2e_dir / 'bench-on-1', plan),
@@ -405,6 +407,7 @@ class RunBenchTest(TmpTestCase):
         self.assertEqual(runs[1].problem, 'hang')
         self.assertEqual(runs[0].seconds, 12.5)
         self.assertEqual(runs[0].endings['quiet'].how, 'not-run')
+        self.assertEqual(runs[0].out, e2e_dir / 'bench-on-1/root/out')
         self.assertFalse((e2e_dir / 'bench-on-1/disk.img').exists())
 
 
@@ -420,7 +423,8 @@ class CliTest(TmpTestCase):
                               env={**os.environ, **NO_LOCK})
 
     def test_bad_input(self) -> None:
-        for args in (['--only', 'nope'], ['--timeout', '0'], ['--bogus']):
+        for args in (['--only', 'nope'], ['--timeout', '0'], ['--bogus'],
+                     ['--fs', 'btrfs'], ['--fs', ','], ['--all', '--fs', 'zfs']):
             with self.subTest(args=args):
                 proc = self.pcl(*args)
                 self.assertEqual(proc.returncode, Exit.USAGE, proc.stderr)

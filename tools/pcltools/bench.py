@@ -9,9 +9,12 @@ init, which loads it (tests/e2e/lock-bench-plan) and copies the log lines
 into its output; it collects them, measures sizeof(struct address_space)
 on the base tree for the before/after comparison, and prints a table with
 ratios against rw_semaphore and the atomic floor. Then diobench measures
-O_DIRECT write throughput in UML, stock against the series, and faultbench
+O_DIRECT write throughput in UML, stock against the series, faultbench
 the direct write whose source faults under the three fault schemes
-(bench/patches). Each part reports what it measured when another fails.
+(bench/patches), and fiobench O_DIRECT random writes with fio on ext4 and
+XFS in the QEMU guest, stock, the series and direct writes under
+invalidate_lock (bench/invlock). Each part reports what it measured when
+another fails.
 It measures; it asserts nothing.
 """
 
@@ -24,8 +27,8 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from . import (benchmod, config, deps, diobench, faultbench, gitutil, kbuild,
-               layers, ui)
+from . import (benchmod, config, deps, diobench, faultbench, fiobench,
+               gitutil, kbuild, layers, ui)
 from .e2e import build as e2e_build
 from .e2e import run as e2e_run
 from .e2e.plan import LOCK_BENCH_PLAN, VARIANTS, Variant
@@ -250,9 +253,23 @@ def faults_part(tree: Path, machines: list[str], result: dict[str, object],
                      e.details) for e in problems]
 
 
+def fio_part(tree: Path, rounds: int, runtime: int,
+             result: dict[str, object], texts: list[str]) -> list[PclError]:
+    """fio on ext4 and XFS in the QEMU guest: stock, series, invlock."""
+    try:
+        fio, text, problems = fiobench.run(tree, rounds, runtime)
+    except PclError as e:
+        return [PclError(e.code, f'fio benchmark: {e.message}', e.details)]
+    result['fio'] = fio
+    texts.append(text)
+    return [PclError(e.code, f'fio benchmark, {e.message}', e.details)
+            for e in problems]
+
+
 def run(tree: Path, machines: list[str], json_path: Path,
         dio: bool = True,
-        faults: Sequence[str] = faultbench.MACHINES) -> int:
+        faults: Sequence[str] = faultbench.MACHINES,
+        fio: Optional[tuple[int, int]] = (fiobench.ROUNDS, 5)) -> int:
     """Each part reports what it measured even when another failed; the
     exit code is the first failure's."""
     result: dict[str, object] = {}
@@ -263,6 +280,8 @@ def run(tree: Path, machines: list[str], json_path: Path,
         failures += dio_part(tree, result, texts)
     if faults:
         failures += faults_part(tree, list(faults), result, texts)
+    if fio:
+        failures += fio_part(tree, fio[0], fio[1], result, texts)
     if failures:
         result['errors'] = [e.message.splitlines()[0] for e in failures]
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -282,8 +301,10 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
                prepare: Callable[[argparse.Namespace], Path]) -> None:
     sp = sub.add_parser('bench', help='run the in-kernel benchmark (UML and '
                         'QEMU SMP), the O_DIRECT write benchmark (UML, '
-                        'stock and series) and the fault-scheme comparison '
-                        '(UML and QEMU SMP) and print their figures')
+                        'stock and series), the fault-scheme comparison '
+                        '(UML and QEMU SMP) and fio on ext4 and XFS (QEMU '
+                        'SMP; stock, series, invalidate_lock) and print '
+                        'their figures')
     kernel_tree_opt(sp)
     sp.add_argument('--machines', default='uml,smp',
                     help='the in-kernel benchmark: comma-separated subset '
@@ -298,6 +319,14 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
     sp.add_argument('--no-faults', action='store_true',
                     help='leave out the fault-scheme comparison (the same '
                     'as --fault-machines "")')
+    sp.add_argument('--no-fio', action='store_true',
+                    help='leave out the fio benchmark (ext4 and XFS, QEMU '
+                    'SMP: stock, the series, invalidate_lock exclusive)')
+    sp.add_argument('--fio-rounds', type=int, default=fiobench.ROUNDS,
+                    metavar='N', help='boots of each fio kernel, in turn '
+                    f'(default {fiobench.ROUNDS})')
+    sp.add_argument('--fio-runtime', type=int, default=5, metavar='SECONDS',
+                    help='seconds of each fio job (default 5)')
     sp.add_argument('--json', metavar='FILE',
                     help='where to write the figures (default '
                     'build/bench/bench.json)')
@@ -318,11 +347,17 @@ def add_parser(sub: 'argparse._SubParsersAction[argparse.ArgumentParser]',
         faults = [] if args.no_faults else \
             machine_list('--fault-machines', args.fault_machines,
                          faultbench.MACHINES)
-        if not machines and args.no_dio and not faults:
+        if not machines and args.no_dio and not faults and args.no_fio:
             raise PclError(Exit.USAGE, 'nothing to run (no --machines, '
-                           '--no-dio and no --fault-machines)')
+                           '--no-dio, no --fault-machines and --no-fio)')
+        if not 1 <= args.fio_rounds <= 20 or \
+                not 1 <= args.fio_runtime <= 600:
+            raise PclError(Exit.USAGE, '--fio-rounds: 1 to 20, '
+                           '--fio-runtime: 1 to 600 seconds')
         tree = prepare(args)
         path = Path(args.json) if args.json else \
             config.build_root() / 'bench' / 'bench.json'
-        return run(tree, machines, path, dio=not args.no_dio, faults=faults)
+        return run(tree, machines, path, dio=not args.no_dio, faults=faults,
+                   fio=None if args.no_fio else
+                   (args.fio_rounds, args.fio_runtime))
     sp.set_defaults(func=cmd)

@@ -37,7 +37,7 @@ TYPECHECK_PACKAGES = ['python3-mypy']
 # The tool tests: the type check, docutils for check/rst.py's tests, b4
 # for the validate tests (b4 am, b4 prep).
 TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils', 'b4'] + \
-    E2E_PACKAGES
+    E2E_PACKAGES + ['fio']
 
 
 def repo_root() -> Path:

@@ -94,11 +94,12 @@ def variant_layer(variant: Variant) -> layers.Layer:
 
 def kernel_dir(tree: Path, variant: Variant) -> Path:
     """The KUnit layer's build directory; build/out/stock-<layer> for the
-    stock kernel, build/out/schemes-<layer> for the fault-scheme one (a
-    user's tree gets its own, as build directories are named)."""
+    stock kernel, build/out/<kind>-<layer> for a patched one (schemes,
+    invlock: schemetree.py; a user's tree gets its own, as build
+    directories are named)."""
     layer = variant_layer(variant)
-    name = f'stock-{layer.name}' if variant.stock else \
-        f'schemes-{layer.name}' if variant.patched else layer.name
+    name = f'{variant.patched}-{layer.name}' if variant.patched else \
+        f'stock-{layer.name}' if variant.stock else layer.name
     return kbuild.build_dir(tree, name)
 
 
@@ -125,12 +126,12 @@ def build_kernel(tree: Path, variant: Variant,
         fragments = [cut]
         note = 'not in the stock tree: ' + ', '.join(dropped) if dropped \
             else ''
-    elif variant.patched:
-        src = schemetree.ensure(tree)
+    if variant.patched:
+        src = schemetree.ensure(tree, kind=variant.patched)
     binary = out / ('arch/x86/boot/bzImage' if layer.qemu_config
                     else 'linux')
-    kind = 'stock' if variant.stock else \
-        'fault-scheme' if variant.patched else 'series'
+    kind = schemetree.KINDS[variant.patched].title if variant.patched \
+        else 'stock' if variant.stock else 'series'
     what = f'{kind} kernel ' \
         f'({layer.title.removeprefix("KUnit on ")}) in {out}'
     stamp_file = out / '.pcl-e2e-stamp'

@@ -22,7 +22,8 @@ from ..errors import Exit, PclError
 from . import disk
 from .plan import PLAN, SOURCES, Program
 
-ROOT_SIZE = '64M'
+ROOT_MIN_MB = 64                # the QEMU root image: at least this, or
+ROOT_SLACK_MB = 32              # its content and this much more
 UML_MEM = '512M'
 BOOT_MARGIN = 60            # seconds for boot, mount, power-off
 # Seconds init gives a program it killed (SIGKILL) to go, passed to init
@@ -52,9 +53,11 @@ def make_image(image: Path, label: str, content: Path) -> None:
     """A fresh ext2 image populated from the directory content (mke2fs
     -d): the QEMU machine's root."""
     image.unlink(missing_ok=True)
+    used = sum(f.stat().st_size for f in content.rglob('*') if f.is_file())
+    size = max(ROOT_MIN_MB, used * 5 // 4 // (1 << 20) + ROOT_SLACK_MB)
     proc = subprocess.run([disk.find_tool('mke2fs'), '-q', '-F', '-t',
                            'ext2', '-b', '4096', '-L', label, '-d',
-                           str(content), str(image), ROOT_SIZE],
+                           str(content), str(image), f'{size}M'],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True)
     if proc.returncode != 0:

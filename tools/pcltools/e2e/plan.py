@@ -42,6 +42,9 @@ BENCH_PLAN = SOURCES / 'bench-plan'     # make bench's programs
 LOCK_BENCH_PLAN = SOURCES / 'lock-bench-plan'    # the benchmark module
 FAULT_BENCH_PLAN = SOURCES / 'fault-bench-plan'  # the fault schemes
 BENCH_VARIANTS = ('stock', 'on')
+FIO_PLAN = SOURCES / 'fio-bench-plan'      # make bench's fio part
+FIO_FILESYSTEMS = ('ext4', 'xfs')
+FIO_KERNELS = ('stock', 'on', 'invlock')
 STOCK_PARAM = 'pcl_e2e.stock=1'
 FS_PARAM = 'pcl_e2e.fs='
 
@@ -55,7 +58,7 @@ class Variant:
     stock: bool = False         # built from the stock tree instead
     boot_args: tuple[str, ...] = ()
     bench: bool = False         # layer from layers.bench_layers()
-    patched: bool = False       # the series with bench/patches applied
+    patched: str = ''           # a kind of schemetree.KINDS: patched kernel
     fs: str = 'ext2'            # the test disk's filesystem
 
     @property
@@ -86,10 +89,23 @@ def _variants() -> dict[str, Variant]:
         out[prefix + 'schemes'] = Variant(
             prefix + 'schemes', f'bench_{prefix}schemes'.replace('-', '_'),
             f'{where}: series with bench/patches (fault schemes)', layer,
-            patched=True)
+            patched='schemes')
         out[f'bench-{layer}'] = Variant(f'bench-{layer}', f'bench_{layer}',
                                         f'{where}: series, benchmark '
                                         'configuration', layer, bench=True)
+    # make bench's fio part: the benchmark configuration on QEMU, for
+    # stock, the series and stock with bench/invlock, on ext4 and XFS.
+    for fs in FIO_FILESYSTEMS:
+        for kind, title, stock, patched in (
+                ('stock', 'stock 6.12', True, ''),
+                ('on', 'series', False, ''),
+                ('invlock', 'stock with bench/invlock', True, 'invlock')):
+            key = f'fio-{fs}-{kind}'
+            out[key] = Variant(
+                key, key.replace('-', '_'),
+                f'QEMU x86_64 SMP, {fs}: {title}, benchmark configuration',
+                'smp', stock, ((STOCK_PARAM,) if stock else ()) +
+                (FS_PARAM + fs,), bench=True, patched=patched, fs=fs)
     return out
 
 

@@ -37,25 +37,28 @@ class VariantResult:
 
 
 def _command(variant: Variant, kernel: Path, run_dir: Path, root: Path,
-             image: Path) -> tuple[list[str], str]:
-    """The machine's command line and its label; the QEMU root image is
-    made here from root."""
+             image: Path, extra: tuple[str, ...] = ()) -> tuple[list[str],
+                                                              str]:
+    """The machine's command line (the variant's arguments, then extra)
+    and its label; the QEMU root image is made here from root."""
+    args = variant.boot_args + extra
     if not variant.smp:
         shutil.rmtree(run_dir / 'uml', ignore_errors=True)
         return machine.uml_command(kernel, run_dir, root, image,
-                                   variant.boot_args), 'UML'
+                                   args), 'UML'
     root_image = run_dir / 'root.img'
     machine.make_image(root_image, 'pcl-root', root)
     what, accel = qemumachine.accel(kernel)
     ui.info(f'QEMU accelerator: {what}')
     return qemumachine.command(kernel, root_image, image, accel,
-                               variant.boot_args), 'QEMU'
+                               args), 'QEMU'
 
 
 def run_variant(variant: Variant, kernel: Path, progs: Path,
                 programs: list[Program], timeout: Optional[int],
                 run_dir: Optional[Path] = None, plan: Path = PLAN,
-                files: Optional[dict[str, Path]] = None) -> VariantResult:
+                files: Optional[dict[str, Path]] = None,
+                boot_args: tuple[str, ...] = ()) -> VariantResult:
     run_dir = run_dir or root_dir() / variant.name
     root = run_dir / 'root'
     machine.prepare_root(root, progs, programs, plan, files)
@@ -63,7 +66,7 @@ def run_variant(variant: Variant, kernel: Path, progs: Path,
     disk.make(image, variant.fs)
     limit = float(timeout or machine.wall_limit(programs) +
                   (qemumachine.EXTRA_MARGIN if variant.smp else 0))
-    cmd, label = _command(variant, kernel, run_dir, root, image)
+    cmd, label = _command(variant, kernel, run_dir, root, image, boot_args)
     ui.info(f'Booting {variant.title}, wall-clock limit {limit:.0f} s: '
             f'{" ".join(cmd)}')
     boot_ = machine.boot(cmd, run_dir / 'console.log', limit, label=label)
@@ -101,6 +104,7 @@ class ProgramRun:
     endings: dict[str, Ending]
     seconds: float              # the whole boot
     problem: str                # hang or crash, or ''
+    out: Optional[Path] = None  # the guest's /out, copied back
 
 
 def boot_problem(r: ProgramRun, where: str, program: str,
@@ -123,7 +127,8 @@ RootFiles = Callable[[Variant, Path], dict[str, Path]]
 
 def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
               plan: Path = BENCH_PLAN, timeout: Optional[int] = None,
-              files: Optional[RootFiles] = None) -> list[ProgramRun]:
+              files: Optional[RootFiles] = None,
+              boot_args: tuple[str, ...] = ()) -> list[ProgramRun]:
     """Boot the variants in order (a key may come back: stock, on, stock,
     on ... spreads a drifting host load over both) with the programs of
     plan (tests/e2e/bench-plan) and return their outputs.  Run
@@ -131,8 +136,8 @@ def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
     image.  A variant whose boot hung or crashed is not booted again.  The
     kernels and programs are those of make e2e, built as it builds them;
     files, when given, is asked once per kernel, after its build, what
-    else its boots install in the root.  Nothing here judges the
-    outputs."""
+    else its boots install in the root; boot_args go on every kernel
+    command line.  Nothing here judges the outputs."""
     deps.ensure(config.E2E_PACKAGES)
     programs = read_plan(config.repo_root() / plan)
     progs = build.build_programs(config.repo_root() / SOURCES,
@@ -152,14 +157,14 @@ def run_bench(tree: Path, order: Sequence[str] = BENCH_VARIANTS,
         run_dir = root_dir() / f'bench-{v.key.removeprefix("bench-")}-' \
             f'{number}'
         res = run_variant(v, kernels[kdir], progs, programs, timeout,
-                          run_dir, plan, installs[kdir])
+                          run_dir, plan, installs[kdir], boot_args)
         (run_dir / 'disk.img').unlink(missing_ok=True)
         out = run_dir / 'root' / 'out'
         output = {p.name: (out / f'{p.name}.ktap').read_text(
             errors='replace') for p in programs
             if (out / f'{p.name}.ktap').exists()}
         runs.append(ProgramRun(v, number, output, res.endings,
-                               res.boot.seconds, res.problem))
+                               res.boot.seconds, res.problem, out))
     return runs
 
 
