@@ -927,9 +927,75 @@ static void pagecache_lock_ab_ba_order_is_reported_by_lockdep(struct kunit *test
 			       "lockdep did not report block(A)->add(B) vs block(B)->add(A)");
 }
 
+/* Does the calling task hold @lock for block, as lockdep sees it? */
+static bool pcl_block_held(struct pagecache_lock *lock)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	return lock_is_held(&lock->block_map);
+#else
+	return false;
+#endif
+}
+
+struct pcl_handoff {
+	struct pagecache_lock lock;
+	struct completion done;
+	bool held_before;	/* by the completing task, before it took over */
+	bool held_after;
+};
+
+/* The completing side of an asynchronous direct write. */
+static int pcl_handoff_fn(void *arg)
+{
+	struct pcl_handoff *h = arg;
+
+	h->held_before = pcl_block_held(&h->lock);
+	pagecache_block_acquire(&h->lock);
+	h->held_after = pcl_block_held(&h->lock);
+	pagecache_block_unlock(&h->lock);
+	complete(&h->done);
+	return 0;
+}
+
+static void pagecache_block_hold_handed_to_another_task_is_not_reported(struct kunit *test)
+{
+	struct task_struct *t;
+	struct pcl_handoff *h;
+
+	pcl_require_lockdep(test);
+	/* Not test-managed: a completing thread that never ran keeps it. */
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	pagecache_lock_init(&h->lock);
+	init_completion(&h->done);
+
+	pagecache_block_lock(&h->lock);
+	KUNIT_EXPECT_TRUE(test, pcl_block_held(&h->lock));
+	pagecache_block_release(&h->lock);
+	KUNIT_EXPECT_FALSE_MSG(test, pcl_block_held(&h->lock),
+			       "the submitter still holds block for lockdep after handing it over");
+	KUNIT_EXPECT_FALSE_MSG(test, pagecache_add_trylock(&h->lock),
+			       "handing block over released it");
+
+	t = kthread_run(pcl_handoff_fn, h, "pcl_handoff");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_TRUE_MSG(test, wait_for_completion_timeout(&h->done,
+								PCL_WAKE_TIMEOUT),
+			      "the completing thread did not finish");
+	KUNIT_EXPECT_FALSE(test, h->held_before);
+	KUNIT_EXPECT_TRUE_MSG(test, h->held_after,
+			      "the completing thread does not hold block for lockdep after taking it over");
+	KUNIT_EXPECT_TRUE_MSG(test, pagecache_add_trylock(&h->lock),
+			      "block still held after the completing thread unlocked it");
+	pagecache_add_unlock(&h->lock);
+	KUNIT_EXPECT_TRUE(test, debug_locks);
+	kfree(h);
+}
+
 static struct kunit_case pagecache_lock_lockdep_test_cases[] = {
 	KUNIT_CASE(pagecache_lock_consistent_order_is_not_reported),
 	KUNIT_CASE(pagecache_lock_add_taken_again_in_a_held_section_is_not_reported),
+	KUNIT_CASE(pagecache_block_hold_handed_to_another_task_is_not_reported),
 	KUNIT_CASE(pagecache_lock_ab_ba_order_is_reported_by_lockdep),
 	{}
 };
