@@ -154,31 +154,23 @@ static bool stock_kernel(const char *cmdline)
 	return strstr(cmdline, STOCK_PARAM) != NULL;
 }
 
-/* pcl_e2e.disk=NAME: the test disk under /dev and /sys/block. */
-static void disk_of(const char *cmdline)
+/*
+ * The word after param= on the kernel command line into buf, when there is
+ * one that fits; buf is left as it is otherwise.  pcl_e2e.disk=NAME: the
+ * test disk under /dev and /sys/block; pcl_e2e.fs=TYPE: its filesystem.
+ */
+static void param_of(const char *cmdline, const char *param, char *buf,
+		     size_t size)
 {
-	const char *p = strstr(cmdline, DISK_PARAM);
+	const char *p = strstr(cmdline, param);
 	size_t n;
 
 	if (!p)
 		return;
-	p += strlen(DISK_PARAM);
+	p += strlen(param);
 	n = strcspn(p, " \n");
-	if (n > 0 && n < sizeof(disk))
-		snprintf(disk, sizeof(disk), "%.*s", (int)n, p);
-}
-
-static void fs_of(const char *cmdline)
-{
-	const char *p = strstr(cmdline, FS_PARAM);
-	size_t n;
-
-	if (!p)
-		return;
-	p += strlen(FS_PARAM);
-	n = strcspn(p, " \n");
-	if (n > 0 && n < sizeof(fstype))
-		snprintf(fstype, sizeof(fstype), "%.*s", (int)n, p);
+	if (n > 0 && n < size)
+		snprintf(buf, size, "%.*s", (int)n, p);
 }
 
 static unsigned int grace_of(const char *cmdline)
@@ -322,8 +314,8 @@ int main(void)
 	read_cmdline(cmdline, sizeof(cmdline));
 	stock = stock_kernel(cmdline);
 	kill_grace = grace_of(cmdline);
-	disk_of(cmdline);
-	fs_of(cmdline);
+	param_of(cmdline, DISK_PARAM, disk, sizeof(disk));
+	param_of(cmdline, FS_PARAM, fstype, sizeof(fstype));
 	reboot_to_exit = strstr(cmdline, REBOOT_PARAM) != NULL;
 	say("init: mechanism %s; disk %s (%s)", mechanism(stock), disk,
 	    fstype);
