@@ -183,7 +183,7 @@ def goals(ratio: dict[str, float]) -> list[str]:
             goal = GOAL_INVLOCK
         else:
             continue
-        lines.append(f'  {fs} {job} {pair}: {value:.2f} (goal >= {goal:g}): '
+        lines.append(f'    {fs} {job} {pair}: {value:.2f} (goal >= {goal:g}): '
                      f'{"met" if value >= goal else "NOT met"}')
     return lines
 
