@@ -190,7 +190,7 @@ def goals(ratio: dict[str, float]) -> list[str]:
 
 def table(figs: dict[str, dict[str, float]], ratio: dict[str, float],
           runtime: int) -> str:
-    lines = [f'fio, O_DIRECT 4 KiB random writes to one 64 MiB file '
+    lines = [f'fio, O_DIRECT 4 KiB random writes to one 32 MiB file '
              f'(psync), QEMU x86_64 SMP (2 vCPUs, TCG), benchmark '
              f'configuration; {runtime} s per job, medians of the rounds, '
              'kernels booted in turn']
