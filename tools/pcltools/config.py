@@ -29,6 +29,7 @@ BUILD_PACKAGES = ['build-essential', 'flex', 'bison', 'bc', 'libelf-dev',
                   'libssl-dev', 'ccache', 'git', 'xz-utils', 'python3']
 QEMU_PACKAGES = ['qemu-system-x86']
 E2E_PACKAGES = ['e2fsprogs', 'xfsprogs']
+FIO_PACKAGES = ['fio']           # make bench's fio part
 # check/validate: b4 sorts mail threads; checkpatch.pl's spdxcheck.py needs
 # Debian's python3 with ply and git.
 CHECK_PACKAGES = ['b4', 'python3-ply', 'python3-git', 'python3-docutils']
@@ -37,7 +38,7 @@ TYPECHECK_PACKAGES = ['python3-mypy']
 # The tool tests: the type check, docutils for check/rst.py's tests, b4
 # for the validate tests (b4 am, b4 prep).
 TOOLTEST_PACKAGES = TYPECHECK_PACKAGES + ['python3-docutils', 'b4'] + \
-    E2E_PACKAGES + ['fio']
+    E2E_PACKAGES + FIO_PACKAGES
 
 
 def repo_root() -> Path:

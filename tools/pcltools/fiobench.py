@@ -34,7 +34,6 @@ from .e2e.plan import FIO_FILESYSTEMS, FIO_KERNELS, FIO_PLAN, Variant
 from .errors import Exit, PclError
 
 PROGRAM = 'fio'                 # its name in tests/e2e/fio-bench-plan
-PACKAGES = ['fio']
 ROUNDS = 3
 JOBS = {'w1': '1 writer', 'w4': '4 writers',
         'w1r': '1 writer, buffered and mmap readers',
@@ -236,7 +235,7 @@ def run(tree: Path, rounds: int = ROUNDS, runtime: int = 5
         ) -> tuple[dict[str, object], str, list[PclError]]:
     """The boots, the JSON part (figures, ratios, every round's
     reports), the table and the problems seen."""
-    deps.ensure(PACKAGES)
+    deps.ensure(config.FIO_PACKAGES)
     fio = Path('/usr/bin/fio')
     if not fio.is_file():
         raise PclError(Exit.MISSING_PACKAGES, f'{fio} not found (Debian '
